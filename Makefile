@@ -1,0 +1,32 @@
+# The two commands of the README: `make demo` and `make test`.
+# Both first run the idempotent machine set-up (system packages from Debian).
+
+CARGO ?= cargo
+
+.PHONY: all setup demo test lint unit bench help
+
+all: test
+
+help:
+	@echo "make demo   set up this machine if needed, build, and run the demo"
+	@echo "make test   set up this machine if needed, then lint and run every test"
+	@echo "make bench  run the criterion benchmarks (figures go in issue notes)"
+
+setup:
+	@bash deploy/setup.sh
+
+demo: setup
+	@$(CARGO) build --quiet -p picket-agent
+	@bash deploy/demo.sh
+
+test: setup lint unit
+
+lint:
+	$(CARGO) fmt --all -- --check
+	$(CARGO) clippy --workspace --all-targets --quiet -- -D warnings
+
+unit:
+	$(CARGO) test --workspace
+
+bench: setup
+	$(CARGO) bench -p picket-proto
