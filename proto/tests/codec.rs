@@ -211,6 +211,7 @@ fn unknown_fields_from_a_newer_peer_are_ignored() {
 fn an_unknown_event_kind_is_kept_as_unknown() {
     let event = Value::Map(vec![
         (text("id"), Value::Bytes(vec![1; 16])),
+        (text("seq"), Value::Integer(7.into())),
         (text("at"), Value::Integer(1_790_000_000_000i64.into())),
         (
             text("kind"),

@@ -19,6 +19,9 @@ use crate::relocation::{RelocationActor, RelocationState};
 pub struct Event {
     /// Unique id, a UUIDv7 made on the unit.
     pub id: EventId,
+    /// Per-unit sequence number, increasing by one per event, kept across
+    /// restarts: the hub sees gaps and order at a glance.
+    pub seq: u64,
     /// When it happened, by the unit's clock.
     #[serde(with = "jiff::fmt::serde::timestamp::millisecond::required")]
     pub at: Timestamp,

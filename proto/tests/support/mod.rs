@@ -64,6 +64,7 @@ where
 pub fn sample_event() -> Event {
     Event {
         id: id::<EventId>("019abcde00017000800000000000a001"),
+        seq: 41,
         at: ts("2026-11-22T22:15:03.250Z"),
         kind: EventKind::Alarm {
             sensor: "pir-1".into(),
@@ -116,6 +117,7 @@ pub fn samples() -> Vec<(&'static str, Envelope)> {
             "event_relocation",
             env(Body::Event(Event {
                 id: id("019abcde00017000800000000000a002"),
+                seq: 42,
                 at: ts("2026-11-22T09:00Z"),
                 kind: EventKind::RelocationChanged {
                     from: RelocationState::Active,
