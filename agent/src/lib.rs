@@ -12,4 +12,8 @@
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
 
 pub mod arming_file;
+pub mod config;
+pub mod outbox;
 pub mod plan;
+pub mod sensors;
+pub mod store;

@@ -1,8 +1,21 @@
 //! `picket-hub`: the cloud side of Picket — embedded MQTT broker, ingest of
-//! unit events into the store, desired config, supervision, the JSON API and
-//! portal, clip storage and the live-view relay.
+//! unit messages into the store with end-to-end event acks, desired config,
+//! supervision and the operator API. (The portal, clips and live view come
+//! with their issues.)
 //!
-//! Nothing is implemented yet: the sync issue brings `picket-hub serve`.
-//! The crate exists so the workspace has its final shape and the dependency
-//! rules (`tests/tests/architecture.rs`) hold from the start. Everything the
-//! hub and the agent must agree on lives in `picket-proto`, never here.
+//! Start reading at [`run`]; the pieces are [`broker`] (rumqttd with mTLS
+//! and per-unit topic isolation), [`store`] (SQLite, one writer), and
+//! [`ingest`] (decode, commit, then acknowledge).
+//!
+//! Everything the hub and the agent must agree on lives in `picket-proto`.
+
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
+
+pub mod broker;
+pub mod clock;
+pub mod config;
+pub mod ingest;
+pub mod publisher;
+pub mod run;
+pub mod store;
+pub mod supervision;

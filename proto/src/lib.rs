@@ -25,6 +25,7 @@ pub mod level;
 pub mod message;
 pub mod relocation;
 pub mod schedule;
+pub mod sim;
 pub mod topic;
 
 /// Any error this crate returns, for callers that want one type.

@@ -7,15 +7,17 @@ use picket_proto::ids::UnitId;
 use picket_proto::topic::{Topic, TopicKind};
 use picket_tests::workspace_root;
 
-/// `cargo metadata` of the workspace (offline: it reads Cargo.lock).
-fn metadata(no_deps: bool) -> serde_json::Value {
+/// `cargo metadata --no-deps` of the workspace (the workspace's own manifests).
+fn metadata() -> serde_json::Value {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let mut cmd = Command::new(cargo);
-    cmd.current_dir(workspace_root())
-        .args(["metadata", "--format-version", "1", "--offline"]);
-    if no_deps {
-        cmd.arg("--no-deps");
-    }
+    cmd.current_dir(workspace_root()).args([
+        "metadata",
+        "--format-version",
+        "1",
+        "--offline",
+        "--no-deps",
+    ]);
     let out = cmd.output().expect("run cargo metadata");
     assert!(
         out.status.success(),
@@ -49,50 +51,33 @@ const IO_CRATES: &[&str] = &[
 
 #[test]
 fn proto_has_no_io_or_runtime_dependency() {
-    let meta = metadata(false);
-    let packages = meta["packages"].as_array().expect("packages");
-    let id_of = |name: &str| {
-        packages
-            .iter()
-            .find(|p| p["name"] == name)
-            .and_then(|p| p["id"].as_str())
-            .expect("package present")
-            .to_owned()
-    };
-    let name_of: BTreeMap<String, String> = packages
-        .iter()
-        .map(|p| {
-            (
-                p["id"].as_str().unwrap_or_default().to_owned(),
-                p["name"].as_str().unwrap_or_default().to_owned(),
-            )
-        })
+    // `cargo tree` (unlike `cargo metadata`) needs only this platform's
+    // packages, so it works offline on a fresh checkout after a build.
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let out = Command::new(cargo)
+        .current_dir(workspace_root())
+        .args([
+            "tree",
+            "-p",
+            "picket-proto",
+            "-e",
+            "normal",
+            "--prefix",
+            "none",
+            "--offline",
+        ])
+        .output()
+        .expect("run cargo tree");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let tree = String::from_utf8_lossy(&out.stdout);
+    let reached: Vec<&str> = tree
+        .lines()
+        .filter_map(|line| line.split_whitespace().next())
         .collect();
-    let nodes: BTreeMap<String, &serde_json::Value> = meta["resolve"]["nodes"]
-        .as_array()
-        .expect("resolve")
-        .iter()
-        .map(|n| (n["id"].as_str().unwrap_or_default().to_owned(), n))
-        .collect();
-    // Walk normal (non-dev, non-build) dependencies from picket-proto.
-    let mut stack = vec![id_of("picket-proto")];
-    let mut seen = std::collections::BTreeSet::new();
-    while let Some(id) = stack.pop() {
-        if !seen.insert(id.clone()) {
-            continue;
-        }
-        for dep in nodes[&id]["deps"].as_array().into_iter().flatten() {
-            let normal = dep["dep_kinds"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .any(|k| k["kind"].is_null());
-            if normal {
-                stack.push(dep["pkg"].as_str().unwrap_or_default().to_owned());
-            }
-        }
-    }
-    let reached: Vec<&str> = seen.iter().map(|id| name_of[id].as_str()).collect();
     for io in IO_CRATES {
         assert!(
             !reached.contains(io),
@@ -145,7 +130,7 @@ fn proto_source_reads_no_clock_and_does_no_io() {
 
 #[test]
 fn crates_depend_on_each_other_only_as_designed() {
-    let meta = metadata(true);
+    let meta = metadata();
     let allowed: BTreeMap<&str, &[&str]> = BTreeMap::from([
         ("picket-proto", &[][..]),
         ("picket-agent", &["picket-proto"][..]),

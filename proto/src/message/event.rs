@@ -45,6 +45,16 @@ pub enum EventKind {
         /// The state when it fired.
         state: ArmState,
     },
+    /// A sensor triggered while not armed (or not counting at this level):
+    /// recorded, no alarm raised.
+    Activity {
+        /// The sensor's id on the unit.
+        sensor: String,
+        /// What kind of sensor it is.
+        sensor_kind: SensorKind,
+        /// The state when it fired.
+        state: ArmState,
+    },
     /// The enclosure or a sensor was tampered with (reported in any state).
     Tamper {
         /// The sensor's id.
@@ -104,6 +114,7 @@ impl EventKind {
     pub fn tag(&self) -> &str {
         match self {
             EventKind::Alarm { .. } => "alarm",
+            EventKind::Activity { .. } => "activity",
             EventKind::Tamper { .. } => "tamper",
             EventKind::Power(_) => "power",
             EventKind::CameraLost { .. } => "camera_lost",
@@ -121,6 +132,13 @@ struct AlarmPayload {
     sensor: String,
     sensor_kind: SensorKind,
     camera: Option<CameraId>,
+    state: ArmState,
+}
+
+#[derive(Deserialize)]
+struct ActivityPayload {
+    sensor: String,
+    sensor_kind: SensorKind,
     state: ArmState,
 }
 
@@ -158,6 +176,14 @@ impl OpenEnum for EventKind {
                     sensor: p.sensor,
                     sensor_kind: p.sensor_kind,
                     camera: p.camera,
+                    state: p.state,
+                }
+            }
+            "activity" => {
+                let p: ActivityPayload = map.next_value()?;
+                EventKind::Activity {
+                    sensor: p.sensor,
+                    sensor_kind: p.sensor_kind,
                     state: p.state,
                 }
             }

@@ -1,0 +1,268 @@
+//! The agent's configuration file, written by `picket-deploy unit provision`.
+//! Strict: unknown keys are refused. Paths are relative to the file.
+//!
+//! ```toml
+//! unit = "0190f3a47e5b7c3d8a1b2c3d4e5f6a7b"   # this unit's id (its certificate's O=)
+//! site = "019abcde00017000800000000000b001"   # the site it was provisioned for
+//! data_dir = "data"                           # SQLite store; default "data"
+//!
+//! [hub]
+//! mqtt = "hub.example.net:8883"               # MQTT over mutual TLS
+//! https = "https://hub.example.net:8443"      # clip upload and live view
+//!
+//! [tls]
+//! ca = "ca.pem"                               # the hub's CA
+//! cert = "unit.pem"                           # this unit's certificate
+//! key = "unit.key"                            # and key
+//!
+//! [hardware]
+//! backend = "sim"                             # "sim" (picket-sim) or "gpio"
+//! sim_socket = "sim.sock"                     # with "sim": where picket-sim listens
+//!
+//! [sync]                                      # optional; defaults shown
+//! heartbeat_s = 5                             # heartbeat interval
+//! keep_alive_s = 5                            # MQTT keep-alive (a dead link is noticed in 1.5x this)
+//! resend_after_s = 10                         # resend an unacknowledged event after this
+//! max_in_flight = 64                          # events sent but not yet acknowledged
+//! ```
+
+use std::path::{Path, PathBuf};
+
+use picket_proto::ids::{SiteId, UnitId};
+use serde::Deserialize;
+
+/// The whole configuration.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AgentConfig {
+    /// This unit's id.
+    pub unit: UnitId,
+    /// The site it was provisioned for.
+    pub site: SiteId,
+    /// Where the store lives (default `data`).
+    #[serde(default = "default_data_dir")]
+    pub data_dir: PathBuf,
+    /// How to reach the hub.
+    pub hub: HubAddress,
+    /// Certificates.
+    pub tls: TlsFiles,
+    /// Sensor and output hardware.
+    pub hardware: HardwareConfig,
+    /// Sync tuning.
+    #[serde(default)]
+    pub sync: SyncConfig,
+}
+
+/// How to reach the hub.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HubAddress {
+    /// `host:port` of the hub's MQTT-over-TLS listener.
+    pub mqtt: String,
+    /// Base URL of the hub's HTTPS listener.
+    pub https: String,
+}
+
+/// Certificate files.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TlsFiles {
+    /// The hub's CA certificate (PEM).
+    pub ca: PathBuf,
+    /// This unit's certificate (PEM).
+    pub cert: PathBuf,
+    /// This unit's private key (PEM).
+    pub key: PathBuf,
+}
+
+/// Which hardware backend to use.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HardwareConfig {
+    /// `sim` or `gpio`.
+    pub backend: Backend,
+    /// With `sim`: the simulator's socket (default `sim.sock`).
+    #[serde(default = "default_sim_socket")]
+    pub sim_socket: PathBuf,
+}
+
+/// Hardware backends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Backend {
+    /// `picket-sim`.
+    Sim,
+    /// Linux GPIO character devices.
+    Gpio,
+}
+
+/// Sync tuning.
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SyncConfig {
+    /// Heartbeat interval in seconds (default 5).
+    #[serde(default = "default_heartbeat")]
+    pub heartbeat_s: u32,
+    /// MQTT keep-alive in seconds (default 5).
+    #[serde(default = "default_keep_alive")]
+    pub keep_alive_s: u32,
+    /// Resend an unacknowledged event after this many seconds (default 10).
+    #[serde(default = "default_resend")]
+    pub resend_after_s: u32,
+    /// Most events sent and not yet acknowledged (default 64).
+    #[serde(default = "default_in_flight")]
+    pub max_in_flight: usize,
+}
+
+impl Default for SyncConfig {
+    fn default() -> Self {
+        SyncConfig {
+            heartbeat_s: default_heartbeat(),
+            keep_alive_s: default_keep_alive(),
+            resend_after_s: default_resend(),
+            max_in_flight: default_in_flight(),
+        }
+    }
+}
+
+fn default_data_dir() -> PathBuf {
+    PathBuf::from("data")
+}
+fn default_sim_socket() -> PathBuf {
+    PathBuf::from("sim.sock")
+}
+fn default_heartbeat() -> u32 {
+    5
+}
+fn default_keep_alive() -> u32 {
+    5
+}
+fn default_resend() -> u32 {
+    10
+}
+fn default_in_flight() -> usize {
+    64
+}
+
+/// A configuration that could not be used.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// Unreadable.
+    #[error("cannot read agent config {path}: {source}")]
+    Read {
+        /// File.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// Invalid.
+    #[error("invalid agent config {path}: {source}")]
+    Parse {
+        /// File.
+        path: PathBuf,
+        /// Why.
+        source: toml::de::Error,
+    },
+    /// Out of range.
+    #[error("invalid agent config: {0}")]
+    Invalid(String),
+}
+
+impl AgentConfig {
+    /// Reads, resolves relative paths against the file's directory, validates.
+    pub fn load(path: &Path) -> Result<AgentConfig, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.to_owned(),
+            source,
+        })?;
+        let mut config = AgentConfig::parse(&text).map_err(|source| ConfigError::Parse {
+            path: path.to_owned(),
+            source,
+        })?;
+        let base = path.parent().unwrap_or(Path::new("."));
+        for p in [
+            &mut config.data_dir,
+            &mut config.tls.ca,
+            &mut config.tls.cert,
+            &mut config.tls.key,
+            &mut config.hardware.sim_socket,
+        ] {
+            if p.is_relative() {
+                *p = base.join(&*p);
+            }
+        }
+        config.validate()?;
+        Ok(config)
+    }
+
+    /// Parses the TOML text (no path resolution).
+    pub fn parse(text: &str) -> Result<AgentConfig, toml::de::Error> {
+        toml::from_str(text)
+    }
+
+    /// Checks values.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let s = self.sync;
+        if s.heartbeat_s == 0
+            || s.keep_alive_s == 0
+            || s.resend_after_s == 0
+            || s.max_in_flight == 0
+        {
+            return Err(ConfigError::Invalid(
+                "sync: every interval and max_in_flight must be at least 1".into(),
+            ));
+        }
+        self.mqtt_host_port()?;
+        Ok(())
+    }
+
+    /// The MQTT host and port.
+    pub fn mqtt_host_port(&self) -> Result<(String, u16), ConfigError> {
+        let bad = || ConfigError::Invalid(format!("hub.mqtt {:?} is not host:port", self.hub.mqtt));
+        let (host, port) = self.hub.mqtt.rsplit_once(':').ok_or_else(bad)?;
+        let port: u16 = port.parse().map_err(|_| bad())?;
+        let host = host.trim_start_matches('[').trim_end_matches(']');
+        if host.is_empty() {
+            return Err(bad());
+        }
+        Ok((host.to_owned(), port))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SAMPLE: &str = r#"
+unit = "0190f3a47e5b7c3d8a1b2c3d4e5f6a7b"
+site = "019abcde00017000800000000000b001"
+data_dir = "data"
+[hub]
+mqtt = "127.0.0.1:8883"
+https = "https://127.0.0.1:8443"
+[tls]
+ca = "ca.pem"
+cert = "unit.pem"
+key = "unit.key"
+[hardware]
+backend = "sim"
+sim_socket = "sim.sock"
+"#;
+
+    #[test]
+    fn the_provisioned_shape_parses_with_defaults() {
+        let c = AgentConfig::parse(SAMPLE).unwrap();
+        assert_eq!(c.hardware.backend, Backend::Sim);
+        assert_eq!(c.sync.heartbeat_s, 5);
+        assert_eq!(c.mqtt_host_port().unwrap(), ("127.0.0.1".into(), 8883));
+    }
+
+    #[test]
+    fn unknown_keys_and_bad_addresses_are_refused() {
+        let err = AgentConfig::parse(&format!("{SAMPLE}\nextra = 1\n")).unwrap_err();
+        assert!(err.to_string().contains("unknown field"), "{err}");
+        let mut c = AgentConfig::parse(SAMPLE).unwrap();
+        c.hub.mqtt = "nohost".into();
+        assert!(c.validate().unwrap_err().to_string().contains("host:port"));
+    }
+}

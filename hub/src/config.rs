@@ -1,0 +1,176 @@
+//! The hub's configuration: a strict TOML file, every field documented with
+//! its default. Paths are relative to the file's directory.
+//!
+//! ```toml
+//! data_dir = "data"                 # SQLite store (hub.db) and clips
+//!
+//! [mqtt]
+//! listen = "0.0.0.0:8883"           # MQTT over TLS; units must present a client certificate
+//! ca = "ca.pem"                     # the CA that issued the unit certificates
+//! cert = "hub.pem"                  # the hub's server certificate
+//! key = "hub.key"
+//! max_payload_bytes = 65536         # larger MQTT payloads are refused by the broker
+//! max_connections = 20000
+//!
+//! [supervision]
+//! heartbeat_s = 5                   # units send a heartbeat this often
+//! offline_after_s = 12              # no message for this long: offline
+//! ```
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+/// The whole configuration.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HubConfig {
+    /// Where the hub keeps its database and clips (default `data`).
+    #[serde(default = "default_data_dir")]
+    pub data_dir: PathBuf,
+    /// The embedded broker.
+    pub mqtt: MqttConfig,
+    /// Online/offline supervision.
+    #[serde(default)]
+    pub supervision: SupervisionConfig,
+}
+
+/// The embedded MQTT broker's unit-facing listener.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MqttConfig {
+    /// Address of the mTLS listener (default `0.0.0.0:8883`).
+    #[serde(default = "default_mqtt_listen")]
+    pub listen: SocketAddr,
+    /// CA certificate (PEM) that unit certificates must chain to.
+    pub ca: PathBuf,
+    /// The hub's server certificate (PEM).
+    pub cert: PathBuf,
+    /// The hub's private key (PEM).
+    pub key: PathBuf,
+    /// Largest MQTT payload accepted (default 65536, the protocol's limit).
+    #[serde(default = "default_max_payload")]
+    pub max_payload_bytes: usize,
+    /// Most simultaneous connections (default 20000).
+    #[serde(default = "default_max_connections")]
+    pub max_connections: usize,
+}
+
+/// Supervision timing.
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SupervisionConfig {
+    /// How often units send heartbeats, in seconds (default 5).
+    #[serde(default = "default_heartbeat")]
+    pub heartbeat_s: u32,
+    /// A unit silent for this long is offline, in seconds (default 12, so a
+    /// silently cut unit is seen offline within 15 s).
+    #[serde(default = "default_offline_after")]
+    pub offline_after_s: u32,
+}
+
+impl Default for SupervisionConfig {
+    fn default() -> Self {
+        SupervisionConfig {
+            heartbeat_s: default_heartbeat(),
+            offline_after_s: default_offline_after(),
+        }
+    }
+}
+
+fn default_data_dir() -> PathBuf {
+    PathBuf::from("data")
+}
+fn default_mqtt_listen() -> SocketAddr {
+    SocketAddr::from(([0, 0, 0, 0], 8883))
+}
+fn default_max_payload() -> usize {
+    picket_proto::codec::MAX_MESSAGE_BYTES
+}
+fn default_max_connections() -> usize {
+    20_000
+}
+fn default_heartbeat() -> u32 {
+    5
+}
+fn default_offline_after() -> u32 {
+    12
+}
+
+/// A configuration that could not be used.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The file could not be read.
+    #[error("cannot read hub config {path}: {source}")]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The file is not valid.
+    #[error("invalid hub config {path}: {source}")]
+    Parse {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: toml::de::Error,
+    },
+    /// A value is out of range.
+    #[error("invalid hub config: {0}")]
+    Invalid(String),
+}
+
+impl HubConfig {
+    /// Reads, resolves relative paths against the file's directory, and
+    /// validates.
+    pub fn load(path: &Path) -> Result<HubConfig, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.to_owned(),
+            source,
+        })?;
+        let mut config: HubConfig = toml::from_str(&text).map_err(|source| ConfigError::Parse {
+            path: path.to_owned(),
+            source,
+        })?;
+        let base = path.parent().unwrap_or(Path::new("."));
+        config.resolve_paths(base);
+        config.validate()?;
+        Ok(config)
+    }
+
+    /// Makes relative paths relative to `base`.
+    pub fn resolve_paths(&mut self, base: &Path) {
+        for p in [
+            &mut self.data_dir,
+            &mut self.mqtt.ca,
+            &mut self.mqtt.cert,
+            &mut self.mqtt.key,
+        ] {
+            if p.is_relative() {
+                *p = base.join(&*p);
+            }
+        }
+    }
+
+    /// Checks ranges.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let s = self.supervision;
+        if s.heartbeat_s == 0 || s.offline_after_s <= s.heartbeat_s {
+            return Err(ConfigError::Invalid(format!(
+                "supervision: offline_after_s ({}) must be greater than heartbeat_s ({}), which must be at least 1",
+                s.offline_after_s, s.heartbeat_s
+            )));
+        }
+        if self.mqtt.max_payload_bytes == 0
+            || self.mqtt.max_payload_bytes > picket_proto::codec::MAX_MESSAGE_BYTES
+        {
+            return Err(ConfigError::Invalid(format!(
+                "mqtt.max_payload_bytes must be 1..={}",
+                picket_proto::codec::MAX_MESSAGE_BYTES
+            )));
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,120 @@
+use super::*;
+use picket_proto::arming::ArmState;
+use picket_proto::level::SensorKind;
+use picket_proto::message::EventKind;
+
+fn unit() -> UnitId {
+    "0190f3a47e5b7c3d8a1b2c3d4e5f6a7b".parse().unwrap()
+}
+
+fn event(n: u8, seq: u64) -> Event {
+    Event {
+        id: EventId::v7("2026-11-22T22:00Z".parse().unwrap(), [n; 10]),
+        seq,
+        at: "2026-11-22T22:00Z".parse().unwrap(),
+        kind: EventKind::Alarm {
+            sensor: "pir-1".into(),
+            sensor_kind: SensorKind::Motion,
+            camera: None,
+            state: ArmState::Armed,
+        },
+    }
+}
+
+fn open() -> (tempfile::TempDir, Store) {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(&dir.path().join("hub.db")).unwrap();
+    (dir, store)
+}
+
+#[test]
+fn a_redelivered_event_is_acked_again_but_stored_once() {
+    let (_dir, mut store) = open();
+    let now = "2026-11-22T22:00:01Z".parse().unwrap();
+    let e = Incoming::Event {
+        unit: unit(),
+        event: event(1, 1),
+    };
+    let acks = store.commit(std::slice::from_ref(&e), now).unwrap();
+    assert_eq!(acks, vec![(unit(), vec![event(1, 1).id])]);
+    let acks = store.commit(&[e.clone(), e], now).unwrap();
+    assert_eq!(acks[0].1.len(), 2, "both copies acknowledged");
+    assert_eq!(store.event_count(unit()).unwrap(), 1);
+    assert_eq!(store.events(unit(), 10).unwrap()[0].event, event(1, 1));
+}
+
+#[test]
+fn events_survive_reopening_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("hub.db");
+    let now = "2026-11-22T22:00:01Z".parse().unwrap();
+    {
+        let mut store = Store::open(&path).unwrap();
+        let batch: Vec<_> = (0..50)
+            .map(|i| Incoming::Event {
+                unit: unit(),
+                event: event(i, u64::from(i)),
+            })
+            .collect();
+        store.commit(&batch, now).unwrap();
+    }
+    let store = Store::open(&path).unwrap();
+    assert_eq!(store.event_count(unit()).unwrap(), 50);
+    assert_eq!(store.unit(unit()).unwrap().unwrap().last_seq, Some(49));
+}
+
+#[test]
+fn status_and_offline_marking() {
+    let (_dir, mut store) = open();
+    let t0: Timestamp = "2026-11-22T22:00:00Z".parse().unwrap();
+    store
+        .commit(
+            &[Incoming::Status {
+                unit: unit(),
+                status: UnitStatus::Online,
+            }],
+            t0,
+        )
+        .unwrap();
+    let row = store.unit(unit()).unwrap().unwrap();
+    assert!(row.online);
+    assert_eq!(row.status_since, Some(t0.as_millisecond()));
+    let t1: Timestamp = "2026-11-22T22:00:12Z".parse().unwrap();
+    assert!(store.mark_offline(unit(), t1).unwrap());
+    assert!(!store.mark_offline(unit(), t1).unwrap(), "already offline");
+    let row = store.unit(unit()).unwrap().unwrap();
+    assert!(!row.online);
+    assert_eq!(row.status_since, Some(t1.as_millisecond()));
+}
+
+#[test]
+fn a_database_from_a_newer_hub_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("hub.db");
+    {
+        let conn = Connection::open(&path).unwrap();
+        conn.pragma_update(None, "user_version", SCHEMA_VERSION + 1)
+            .unwrap();
+    }
+    let err = Store::open(&path).unwrap_err();
+    assert!(err.to_string().contains("upgrade the hub"), "{err}");
+}
+
+#[test]
+fn migration_one_creates_the_tables() {
+    let (_dir, store) = open();
+    let tables: Vec<String> = store
+        .conn
+        .prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert_eq!(tables, ["events", "sites", "units"]);
+    let mode: String = store
+        .conn
+        .query_row("PRAGMA journal_mode", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(mode, "wal");
+}
