@@ -12,8 +12,14 @@
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
 
 pub mod arming_file;
+pub mod clock;
 pub mod config;
+pub mod core;
+pub mod hardware;
+pub mod link;
 pub mod outbox;
 pub mod plan;
+pub mod run;
 pub mod sensors;
 pub mod store;
+pub mod tls;

@@ -1,16 +1,8 @@
-//! Time as an input: the hub's tasks read the clock only through [`Clock`],
-//! so tests drive them in simulated time.
+//! The hub reads time only through [`Clock`] (from `picket-proto`);
+//! [`SystemClock`] is the real one.
 
-use std::sync::Arc;
-use std::sync::Mutex;
-
-use jiff::{SignedDuration, Timestamp};
-
-/// A source of the current instant.
-pub trait Clock: Send + Sync + std::fmt::Debug {
-    /// Now.
-    fn now(&self) -> Timestamp;
-}
+use jiff::Timestamp;
+pub use picket_proto::clock::{Clock, ManualClock};
 
 /// The system's wall clock.
 #[derive(Debug, Clone, Copy, Default)]
@@ -19,29 +11,5 @@ pub struct SystemClock;
 impl Clock for SystemClock {
     fn now(&self) -> Timestamp {
         Timestamp::now()
-    }
-}
-
-/// A clock that moves only when told to (for tests).
-#[derive(Debug, Clone)]
-pub struct ManualClock(Arc<Mutex<Timestamp>>);
-
-impl ManualClock {
-    /// A clock showing `start`.
-    pub fn new(start: Timestamp) -> ManualClock {
-        ManualClock(Arc::new(Mutex::new(start)))
-    }
-
-    /// Moves the clock forward.
-    pub fn advance(&self, by: SignedDuration) {
-        if let Ok(mut now) = self.0.lock() {
-            *now += by;
-        }
-    }
-}
-
-impl Clock for ManualClock {
-    fn now(&self) -> Timestamp {
-        self.0.lock().map(|t| *t).unwrap_or(Timestamp::UNIX_EPOCH)
     }
 }

@@ -12,6 +12,10 @@
 //! max_payload_bytes = 65536         # larger MQTT payloads are refused by the broker
 //! max_connections = 20000
 //!
+//! [api]
+//! listen = "127.0.0.1:8480"         # operator API (JSON); keep on loopback until TLS fronts it
+//! token_file = "operator.token"     # bearer token; created (0600) with a random token if missing
+//!
 //! [supervision]
 //! heartbeat_s = 5                   # units send a heartbeat this often
 //! offline_after_s = 12              # no message for this long: offline
@@ -31,9 +35,41 @@ pub struct HubConfig {
     pub data_dir: PathBuf,
     /// The embedded broker.
     pub mqtt: MqttConfig,
+    /// The operator API.
+    #[serde(default)]
+    pub api: ApiConfig,
     /// Online/offline supervision.
     #[serde(default)]
     pub supervision: SupervisionConfig,
+}
+
+/// The operator API listener.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ApiConfig {
+    /// Address (default `127.0.0.1:8480`).
+    #[serde(default = "default_api_listen")]
+    pub listen: SocketAddr,
+    /// File holding the operator's bearer token (default `operator.token`;
+    /// created with a random token, mode 0600, if missing).
+    #[serde(default = "default_token_file")]
+    pub token_file: PathBuf,
+}
+
+impl Default for ApiConfig {
+    fn default() -> Self {
+        ApiConfig {
+            listen: default_api_listen(),
+            token_file: default_token_file(),
+        }
+    }
+}
+
+fn default_api_listen() -> SocketAddr {
+    SocketAddr::from(([127, 0, 0, 1], 8480))
+}
+fn default_token_file() -> PathBuf {
+    PathBuf::from("operator.token")
 }
 
 /// The embedded MQTT broker's unit-facing listener.
@@ -147,6 +183,7 @@ impl HubConfig {
             &mut self.mqtt.ca,
             &mut self.mqtt.cert,
             &mut self.mqtt.key,
+            &mut self.api.token_file,
         ] {
             if p.is_relative() {
                 *p = base.join(&*p);

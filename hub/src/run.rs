@@ -6,6 +6,7 @@ use std::thread::JoinHandle;
 
 use jiff::SignedDuration;
 
+use crate::api;
 use crate::broker::{self, BrokerError};
 use crate::clock::Clock;
 use crate::config::HubConfig;
@@ -34,6 +35,22 @@ pub enum StartError {
     /// A thread could not start.
     #[error("cannot start a hub thread: {0}")]
     Thread(#[from] std::io::Error),
+    /// The API listener could not be bound.
+    #[error("cannot listen for the API on {addr}: {source}")]
+    ApiListen {
+        /// The address.
+        addr: String,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The operator token could not be read or created.
+    #[error("operator token file {path}: {source}")]
+    Token {
+        /// The file.
+        path: String,
+        /// Why.
+        source: std::io::Error,
+    },
 }
 
 /// A running hub. Dropping it does not stop it; call [`Hub::stop`].
@@ -43,13 +60,19 @@ pub struct Hub {
     pub stats: Arc<IngestStats>,
     /// Sends messages to units.
     pub publisher: PublishSender,
+    /// Where the API listens.
+    pub api_addr: std::net::SocketAddr,
+    /// The operator token.
+    pub token: String,
     stop: Arc<AtomicBool>,
+    api_stop: Option<tokio::sync::oneshot::Sender<()>>,
     ingest: Option<JoinHandle<()>>,
 }
 
-/// Starts the broker, the store, ingest and supervision. Must be called
-/// inside a tokio runtime (the publisher is a task).
-pub fn start(config: &HubConfig, clock: Arc<dyn Clock>) -> Result<Hub, StartError> {
+/// Starts the broker, the store, ingest, supervision and the API, and
+/// republishes every assigned unit's desired config (the broker keeps
+/// retained messages only in memory).
+pub async fn start(config: &HubConfig, clock: Arc<dyn Clock>) -> Result<Hub, StartError> {
     std::fs::create_dir_all(&config.data_dir).map_err(|source| StartError::DataDir {
         path: config.data_dir.display().to_string(),
         source,
@@ -67,23 +90,84 @@ pub fn start(config: &HubConfig, clock: Arc<dyn Clock>) -> Result<Hub, StartErro
         store,
         publisher.clone(),
         supervisor,
-        clock,
+        clock.clone(),
         stop.clone(),
         stats.clone(),
     )?;
-    tracing::info!(mqtt = %config.mqtt.listen, data = %config.data_dir.display(), "hub started");
+
+    let token = operator_token(&config.api.token_file)?;
+    let api_store = Store::open(&config.data_dir.join("hub.db"))?;
+    let state = api::ApiState::new(api_store, publisher.clone(), clock, token.clone());
+    let listener = tokio::net::TcpListener::bind(config.api.listen)
+        .await
+        .map_err(|source| StartError::ApiListen {
+            addr: config.api.listen.to_string(),
+            source,
+        })?;
+    let api_addr = listener.local_addr()?;
+    if let Err(e) = state.republish_all().await {
+        tracing::error!(error = %e, "cannot republish desired configs");
+    }
+    let (api_stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(async move {
+        let shutdown = async move {
+            let _ = stopped.await;
+        };
+        if let Err(e) = api::serve(listener, state, shutdown).await {
+            tracing::error!(error = %e, "the API stopped");
+        }
+    });
+    tracing::info!(mqtt = %config.mqtt.listen, api = %api_addr, data = %config.data_dir.display(), "hub started");
     Ok(Hub {
         stats,
         publisher,
+        api_addr,
+        token,
         stop,
+        api_stop: Some(api_stop),
         ingest: Some(ingest),
     })
+}
+
+/// Reads the operator token, or creates one (32 random bytes, hex, 0600).
+fn operator_token(path: &std::path::Path) -> Result<String, StartError> {
+    let err = |source| StartError::Token {
+        path: path.display().to_string(),
+        source,
+    };
+    if path.exists() {
+        let text = std::fs::read_to_string(path).map_err(err)?;
+        let token = text.trim();
+        if token.len() < 32 {
+            return Err(err(std::io::Error::other(
+                "the token must be at least 32 characters; delete the file to get a new one",
+            )));
+        }
+        return Ok(token.to_owned());
+    }
+    let mut bytes = [0u8; 32];
+    getrandom::fill(&mut bytes).map_err(|e| err(std::io::Error::other(e.to_string())))?;
+    let token: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+        .map_err(err)?;
+    file.write_all(token.as_bytes()).map_err(err)?;
+    tracing::info!(path = %path.display(), "created a new operator token");
+    Ok(token)
 }
 
 impl Hub {
     /// Stops ingest (after its current batch) and waits for it. The broker
     /// thread ends with the process.
     pub fn stop(mut self) {
+        if let Some(api) = self.api_stop.take() {
+            let _ = api.send(());
+        }
         self.stop.store(true, Ordering::Relaxed);
         if let Some(handle) = self.ingest.take() {
             let _ = handle.join();

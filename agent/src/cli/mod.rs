@@ -1,6 +1,7 @@
 //! Command-line interface: one subcommand per file.
 
 mod plan;
+mod run;
 
 use clap::{Parser, Subcommand};
 
@@ -15,6 +16,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     Plan(plan::Args),
+    Run(run::Args),
 }
 
 impl Cli {
@@ -22,6 +24,7 @@ impl Cli {
     pub fn run(self) -> anyhow::Result<()> {
         match self.command {
             Command::Plan(args) => plan::run(args),
+            Command::Run(args) => run::run(args),
         }
     }
 }

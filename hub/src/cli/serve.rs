@@ -19,6 +19,9 @@ pub struct Args {
     /// Override the MQTT listen address from the file (e.g. 127.0.0.1:8883).
     #[arg(long, value_name = "ADDR")]
     mqtt_listen: Option<SocketAddr>,
+    /// Override the API listen address from the file (e.g. 127.0.0.1:8480).
+    #[arg(long, value_name = "ADDR")]
+    api_listen: Option<SocketAddr>,
     /// Override the data directory from the file.
     #[arg(long, value_name = "DIR")]
     data_dir: Option<PathBuf>,
@@ -35,6 +38,9 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     if let Some(listen) = args.mqtt_listen {
         config.mqtt.listen = listen;
     }
+    if let Some(listen) = args.api_listen {
+        config.api.listen = listen;
+    }
     if let Some(dir) = args.data_dir {
         config.data_dir = dir;
     }
@@ -44,7 +50,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         .build()
         .context("starting the async runtime")?;
     runtime.block_on(async move {
-        let hub = picket_hub::run::start(&config, Arc::new(SystemClock))?;
+        let hub = picket_hub::run::start(&config, Arc::new(SystemClock)).await?;
         shutdown_signal().await;
         tracing::info!("stopping");
         hub.stop();

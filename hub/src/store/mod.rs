@@ -6,6 +6,7 @@
 //! acknowledged again but never stored twice.
 
 mod schema;
+mod sites;
 
 use std::path::Path;
 
@@ -15,6 +16,7 @@ use picket_proto::message::{Event, Health, ReportedState, UnitStatus};
 use rusqlite::{Connection, params};
 
 pub use schema::CURRENT as SCHEMA_VERSION;
+pub use sites::SiteRow;
 
 /// A store operation failed.
 #[derive(Debug, thiserror::Error)]
@@ -32,6 +34,9 @@ pub enum StoreError {
         /// Supported.
         supported: u32,
     },
+    /// The thing asked for does not exist.
+    #[error("{0} not found")]
+    NotFound(String),
     /// A value could not be (de)serialized.
     #[error("cannot encode or decode a stored value: {0}")]
     Encoding(String),

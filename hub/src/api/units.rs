@@ -1,0 +1,121 @@
+//! `/api/v1/units`: list, events, site assignment, relocation moves.
+
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use picket_proto::ids::{SiteId, UnitId};
+use picket_proto::relocation::{RelocationActor, RelocationState};
+use serde::{Deserialize, Serialize};
+
+use super::{ApiError, ApiState};
+use crate::store::UnitRow;
+
+/// A unit with whether its config is pending.
+#[derive(Debug, Serialize)]
+pub struct UnitView {
+    #[serde(flatten)]
+    unit: UnitRow,
+    /// The unit has not yet applied its desired config.
+    pending: bool,
+}
+
+fn parse_unit(text: &str) -> Result<UnitId, ApiError> {
+    text.parse()
+        .map_err(|e: picket_proto::ids::IdError| ApiError::Invalid(e.to_string()))
+}
+
+pub async fn list(State(state): State<ApiState>) -> Result<Json<Vec<UnitView>>, ApiError> {
+    let units = state.with_store(|s| Ok(s.units()?)).await?;
+    Ok(Json(
+        units
+            .into_iter()
+            .map(|unit| UnitView {
+                pending: unit.site.is_some() && unit.applied_version != Some(unit.desired_version),
+                unit,
+            })
+            .collect(),
+    ))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct EventsQuery {
+    limit: Option<u32>,
+}
+
+pub async fn events(
+    State(state): State<ApiState>,
+    Path(unit): Path<String>,
+    Query(q): Query<EventsQuery>,
+) -> Result<Json<Vec<serde_json::Value>>, ApiError> {
+    let unit = parse_unit(&unit)?;
+    let limit = q.limit.unwrap_or(100).min(1000);
+    let rows = state
+        .with_store(move |s| Ok(s.events(unit, limit)?))
+        .await?;
+    Ok(Json(
+        rows.into_iter()
+            .map(|r| {
+                serde_json::json!({
+                    "id": r.event.id,
+                    "seq": r.event.seq,
+                    "at": jiff::Timestamp::from_millisecond(r.event.at.as_millisecond()).ok(),
+                    "received_at": jiff::Timestamp::from_millisecond(r.received_at).ok(),
+                    "kind": r.event.kind.tag(),
+                    "detail": format!("{:?}", r.event.kind),
+                })
+            })
+            .collect(),
+    ))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AssignBody {
+    site: SiteId,
+}
+
+pub async fn assign(
+    State(state): State<ApiState>,
+    Path(unit): Path<String>,
+    Json(body): Json<AssignBody>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let unit = parse_unit(&unit)?;
+    state
+        .with_store(move |s| Ok(s.assign_unit(unit, body.site)?))
+        .await?;
+    tracing::info!(target: "audit", actor = "operator", %unit, site = %body.site, "unit assigned to site");
+    state.publish_configs(vec![unit]).await?;
+    Ok(Json(serde_json::json!({ "unit": unit, "site": body.site })))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RelocateBody {
+    to: RelocationState,
+    #[serde(default = "default_actor")]
+    actor: RelocationActor,
+}
+
+fn default_actor() -> RelocationActor {
+    RelocationActor::MonitoringCentre
+}
+
+pub async fn relocate(
+    State(state): State<ApiState>,
+    Path(unit): Path<String>,
+    Json(body): Json<RelocateBody>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let unit = parse_unit(&unit)?;
+    let to = state
+        .with_store(move |s| {
+            let (from, supported) = s.relocation(unit)?;
+            let to = from
+                .move_to(body.to, body.actor, supported)
+                .map_err(|e| ApiError::Invalid(e.to_string()))?;
+            s.set_relocation(unit, to)?;
+            Ok(to)
+        })
+        .await?;
+    tracing::info!(target: "audit", actor = %body.actor, %unit, to = %to, "relocation state changed");
+    state.publish_configs(vec![unit]).await?;
+    Ok(Json(serde_json::json!({ "unit": unit, "relocation": to })))
+}

@@ -1,0 +1,270 @@
+//! Sites, unit assignment and the desired config built from them.
+//!
+//! Every change that affects what a unit should do gives each affected unit
+//! a new desired-config version (one counter for the whole hub, so versions
+//! only grow). A unit's config is pending while its reported applied version
+//! differs from its desired version.
+
+use picket_proto::disarm::TemporaryDisarm;
+use picket_proto::ids::{SiteId, UnitId};
+use picket_proto::level::SecurityLevel;
+use picket_proto::message::{ClipSettings, ConfigVersion, DesiredConfig};
+use picket_proto::relocation::RelocationState;
+use picket_proto::schedule::{ScheduleSpec, WeeklySchedule};
+use rusqlite::{OptionalExtension, Transaction, params};
+
+use super::{Store, StoreError, from_json, json, uuid_from};
+
+/// A site as stored.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct SiteRow {
+    /// Id.
+    pub id: SiteId,
+    /// Name.
+    pub name: String,
+    /// Schedule.
+    pub schedule: ScheduleSpec,
+    /// Security level.
+    pub level: SecurityLevel,
+    /// Temporary disarm.
+    pub disarm: Option<TemporaryDisarm>,
+}
+
+impl Store {
+    /// Creates or renames a site; a new site gets `schedule` and the
+    /// standard level.
+    pub fn upsert_site(
+        &mut self,
+        id: SiteId,
+        name: &str,
+        schedule: &WeeklySchedule,
+    ) -> Result<Vec<UnitId>, StoreError> {
+        let tx = self.conn.transaction()?;
+        tx.execute(
+            "INSERT INTO sites (id, name, schedule, level, disarm, version) VALUES (?1, ?2, ?3, ?4, NULL, 0)
+             ON CONFLICT(id) DO UPDATE SET name = excluded.name",
+            params![
+                id.as_bytes().as_slice(),
+                name,
+                json(schedule.spec())?,
+                json(&SecurityLevel::standard())?
+            ],
+        )?;
+        let units = bump_site(&tx, id)?;
+        tx.commit()?;
+        Ok(units)
+    }
+
+    /// Replaces a site's schedule. Returns the units whose config changed.
+    pub fn set_schedule(
+        &mut self,
+        site: SiteId,
+        schedule: &WeeklySchedule,
+    ) -> Result<Vec<UnitId>, StoreError> {
+        self.update_site(site, "schedule", Some(json(schedule.spec())?))
+    }
+
+    /// Sets a site's security level.
+    pub fn set_level(
+        &mut self,
+        site: SiteId,
+        level: &SecurityLevel,
+    ) -> Result<Vec<UnitId>, StoreError> {
+        self.update_site(site, "level", Some(json(level)?))
+    }
+
+    /// Sets or cancels (`None`) a site's temporary disarm.
+    pub fn set_disarm(
+        &mut self,
+        site: SiteId,
+        disarm: Option<&TemporaryDisarm>,
+    ) -> Result<Vec<UnitId>, StoreError> {
+        let value = disarm.map(json).transpose()?;
+        self.update_site(site, "disarm", value)
+    }
+
+    fn update_site(
+        &mut self,
+        site: SiteId,
+        column: &'static str,
+        value: Option<String>,
+    ) -> Result<Vec<UnitId>, StoreError> {
+        let tx = self.conn.transaction()?;
+        let sql = format!("UPDATE sites SET {column} = ?2 WHERE id = ?1");
+        let n = tx.execute(&sql, params![site.as_bytes().as_slice(), value])?;
+        if n == 0 {
+            return Err(StoreError::NotFound(format!("site {site}")));
+        }
+        let units = bump_site(&tx, site)?;
+        tx.commit()?;
+        Ok(units)
+    }
+
+    /// Assigns a unit to a site (creating the unit row if it never connected).
+    pub fn assign_unit(&mut self, unit: UnitId, site: SiteId) -> Result<(), StoreError> {
+        let tx = self.conn.transaction()?;
+        if site_exists(&tx, site)?.is_none() {
+            return Err(StoreError::NotFound(format!("site {site}")));
+        }
+        tx.execute(
+            "INSERT INTO units (id, site) VALUES (?1, ?2)
+             ON CONFLICT(id) DO UPDATE SET site = excluded.site",
+            params![unit.as_bytes().as_slice(), site.as_bytes().as_slice()],
+        )?;
+        bump_units(&tx, &[unit])?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Sets a unit's relocation state (the caller checked the move).
+    pub fn set_relocation(
+        &mut self,
+        unit: UnitId,
+        state: RelocationState,
+    ) -> Result<(), StoreError> {
+        let tx = self.conn.transaction()?;
+        let n = tx.execute(
+            "UPDATE units SET relocation = ?2 WHERE id = ?1",
+            params![unit.as_bytes().as_slice(), relocation_text(state)],
+        )?;
+        if n == 0 {
+            return Err(StoreError::NotFound(format!("unit {unit}")));
+        }
+        bump_units(&tx, &[unit])?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// A unit's relocation state and whether its model supports relocation.
+    pub fn relocation(&self, unit: UnitId) -> Result<(RelocationState, bool), StoreError> {
+        let row: Option<(String, bool)> = self
+            .conn
+            .query_row(
+                "SELECT relocation, relocation_supported FROM units WHERE id = ?1",
+                params![unit.as_bytes().as_slice()],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()?;
+        let (state, supported) = row.ok_or_else(|| StoreError::NotFound(format!("unit {unit}")))?;
+        Ok((relocation_from_text(&state)?, supported))
+    }
+
+    /// A site.
+    pub fn site(&self, site: SiteId) -> Result<Option<SiteRow>, StoreError> {
+        let row: Option<(String, String, String, Option<String>)> = self
+            .conn
+            .query_row(
+                "SELECT name, schedule, level, disarm FROM sites WHERE id = ?1",
+                params![site.as_bytes().as_slice()],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+            )
+            .optional()?;
+        row.map(|(name, schedule, level, disarm)| {
+            Ok(SiteRow {
+                id: site,
+                name,
+                schedule: from_json(&schedule)?,
+                level: from_json(&level)?,
+                disarm: disarm.map(|d| from_json(&d)).transpose()?,
+            })
+        })
+        .transpose()
+    }
+
+    /// The desired config of a unit assigned to a site.
+    pub fn desired_config(&self, unit: UnitId) -> Result<Option<DesiredConfig>, StoreError> {
+        let row: Option<(Option<Vec<u8>>, String, bool, i64)> = self
+            .conn
+            .query_row(
+                "SELECT site, relocation, relocation_supported, desired_version FROM units WHERE id = ?1",
+                params![unit.as_bytes().as_slice()],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+            )
+            .optional()?;
+        let Some((Some(site), relocation, supported, version)) = row else {
+            return Ok(None);
+        };
+        let site = SiteId::from_uuid(uuid_from(&site)?);
+        let Some(s) = self.site(site)? else {
+            return Ok(None);
+        };
+        let schedule = WeeklySchedule::new(s.schedule)
+            .map_err(|e| StoreError::Encoding(format!("stored schedule of site {site}: {e}")))?;
+        Ok(Some(DesiredConfig {
+            version: ConfigVersion(version as u64),
+            site,
+            schedule,
+            level: s.level,
+            disarm: s.disarm,
+            relocation: relocation_from_text(&relocation)?,
+            relocation_supported: supported,
+            sensors: Vec::new(),
+            cameras: Vec::new(),
+            clips: ClipSettings::default(),
+        }))
+    }
+
+    /// Every unit that has a site (for republishing after a restart).
+    pub fn assigned_units(&self) -> Result<Vec<UnitId>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT id FROM units WHERE site IS NOT NULL ORDER BY id")?;
+        let ids = stmt.query_map([], |r| r.get::<_, Vec<u8>>(0))?;
+        ids.map(|id| Ok(UnitId::from_uuid(uuid_from(&id?)?)))
+            .collect()
+    }
+}
+
+fn site_exists(tx: &Transaction<'_>, site: SiteId) -> Result<Option<()>, StoreError> {
+    Ok(tx
+        .query_row(
+            "SELECT 1 FROM sites WHERE id = ?1",
+            params![site.as_bytes().as_slice()],
+            |_| Ok(()),
+        )
+        .optional()?)
+}
+
+/// Gives every unit of `site` a new desired version; returns them.
+fn bump_site(tx: &Transaction<'_>, site: SiteId) -> Result<Vec<UnitId>, StoreError> {
+    let mut stmt = tx.prepare_cached("SELECT id FROM units WHERE site = ?1")?;
+    let units: Vec<UnitId> = stmt
+        .query_map(params![site.as_bytes().as_slice()], |r| {
+            r.get::<_, Vec<u8>>(0)
+        })?
+        .map(|id| Ok(UnitId::from_uuid(uuid_from(&id?)?)))
+        .collect::<Result<_, StoreError>>()?;
+    bump_units(tx, &units)?;
+    Ok(units)
+}
+
+fn bump_units(tx: &Transaction<'_>, units: &[UnitId]) -> Result<(), StoreError> {
+    let mut next = tx.prepare_cached(
+        "UPDATE units SET desired_version = (SELECT COALESCE(MAX(desired_version), 0) + 1 FROM units)
+         WHERE id = ?1",
+    )?;
+    for unit in units {
+        next.execute(params![unit.as_bytes().as_slice()])?;
+    }
+    Ok(())
+}
+
+/// Relocation states are stored as their snake_case names.
+fn relocation_text(state: RelocationState) -> &'static str {
+    match state {
+        RelocationState::Active => "active",
+        RelocationState::Relocating => "relocating",
+        RelocationState::ActivationRequested => "activation_requested",
+    }
+}
+
+fn relocation_from_text(text: &str) -> Result<RelocationState, StoreError> {
+    [
+        RelocationState::Active,
+        RelocationState::Relocating,
+        RelocationState::ActivationRequested,
+    ]
+    .into_iter()
+    .find(|s| relocation_text(*s) == text)
+    .ok_or_else(|| StoreError::Encoding(format!("unknown relocation state {text:?}")))
+}
