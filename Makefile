@@ -16,7 +16,7 @@ setup:
 	@bash deploy/setup.sh
 
 demo: setup
-	@$(CARGO) build --quiet -p picket-agent
+	@$(CARGO) build --quiet -p picket-agent -p picket-hub -p picket-deploy -p picket-sim
 	@bash deploy/demo.sh
 
 test: setup lint unit

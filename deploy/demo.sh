@@ -1,23 +1,119 @@
 #!/usr/bin/env bash
-# `make demo`: start what exists, on embedded defaults, and say what it did.
-# Grows with every capability; today that is the arm-state engine, shown
-# through the agent's `plan` command on the built-in demo site.
+# `make demo`: start everything that exists, on embedded defaults, and say
+# what it started. Today: a hub (embedded MQTT broker with mTLS, SQLite,
+# operator API), three provisioned units running picket-agent against the
+# hardware simulator, a scripted sensor scenario, and the arming timeline
+# of the demo site.
+#
+#   PICKET_DEMO_SECONDS=N   stop by itself after N seconds (default: run until Ctrl-C)
+#   PICKET_DEMO_DIR=DIR     where to put the demo's files (default: target/demo)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-agent=target/debug/picket-agent
-[ -x "$agent" ] || cargo build --quiet -p picket-agent
+bin=target/debug
+dir=${PICKET_DEMO_DIR:-target/demo}
+mqtt_port=${PICKET_DEMO_MQTT_PORT:-18883}
+api_port=${PICKET_DEMO_API_PORT:-18480}
+site=019abcde00017000800000000000b001
+
+pids=()
+cleanup() {
+  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+}
+trap cleanup EXIT INT TERM
 
 echo "== Picket demo =="
+echo "1. The arming timeline a unit enforces at the demo site, the week"
+echo "   Copenhagen moves to summer time (same engine as the unit and the hub):"
 echo
-echo "1. What a unit will enforce this week at the demo site (Copenhagen),"
-echo "   computed by the same engine the unit and the hub run:"
+"$bin/picket-agent" plan --from 2026-03-23T00:00:00Z --days 8
 echo
-"$agent" plan --days 7
+
+rm -rf "$dir" && mkdir -p "$dir"
+echo "2. Identities: a CA, the hub's certificate, three unit bundles ($dir)"
+"$bin/picket-deploy" ca init --dir "$dir/ca" >/dev/null
+"$bin/picket-deploy" hub cert --ca-dir "$dir/ca" --out "$dir/hub" --dns localhost --ip 127.0.0.1 >/dev/null
+units=()
+for n in 1 2 3; do
+  "$bin/picket-deploy" unit provision --ca-dir "$dir/ca" --site "$site" --out "$dir/unit$n" \
+    --mqtt "127.0.0.1:$mqtt_port" --https "https://127.0.0.1:8443" \
+    --hardware sim --sim-socket "$PWD/$dir/sim.sock" >/dev/null
+  units+=("$(sed -n 's/^unit = "\(.*\)".*/\1/p' "$dir/unit$n/agent.toml")")
+done
+printf '   unit %s\n' "${units[@]}"
+
+cat > "$dir/hub/hub.toml" <<TOML
+data_dir = "data"
+[mqtt]
+listen = "127.0.0.1:$mqtt_port"
+ca = "ca.pem"
+cert = "hub.pem"
+key = "hub.key"
+[api]
+listen = "127.0.0.1:$api_port"
+token_file = "operator.token"
+TOML
+
+echo "3. Starting the hardware simulator, the hub and three agents"
+"$bin/picket-sim" sensors --socket "$dir/sim.sock" >"$dir/sim.log" 2>&1 &
+pids+=($!)
+"$bin/picket-hub" serve --config "$dir/hub/hub.toml" >"$dir/hub.log" 2>&1 &
+pids+=($!)
+api="http://127.0.0.1:$api_port"
+for _ in $(seq 50); do curl -sf "$api/health" >/dev/null && break; sleep 0.1; done
+token=$(cat "$dir/hub/operator.token")
+auth=(-H "Authorization: Bearer $token" -H "Content-Type: application/json")
+
+# The demo site: armed 00:00-24:00 today so the scenario raises alarms.
+week='{"monday":["00:00-24:00"],"tuesday":["00:00-24:00"],"wednesday":["00:00-24:00"],"thursday":["00:00-24:00"],"friday":["00:00-24:00"],"saturday":["00:00-24:00"],"sunday":["00:00-24:00"]}'
+curl -sf "${auth[@]}" -X PUT "$api/api/v1/sites/$site" \
+  -d "{\"name\":\"Demo yard\",\"schedule\":{\"time_zone\":\"Europe/Copenhagen\",\"week\":$week}}" >/dev/null
+for u in "${units[@]}"; do
+  curl -sf "${auth[@]}" -X PUT "$api/api/v1/units/$u/site" -d "{\"site\":\"$site\"}" >/dev/null
+done
+for n in 1 2 3; do
+  "$bin/picket-agent" run --config "$dir/unit$n/agent.toml" >"$dir/unit$n.log" 2>&1 &
+  pids+=($!)
+done
+
+echo "4. Playing a sensor scenario on unit 1 (PIR, door, power) and a disarm of the site"
+sed "s/^unit = \".*\"/unit = \"${units[0]}\"/" hw-sim/scenarios/demo.toml >"$dir/scenario.toml"
+sleep 2
+"$bin/picket-sim" scenario --socket "$dir/sim.sock" --file "$dir/scenario.toml" >"$dir/scenario.log" 2>&1 &
+pids+=($!)
+until=$(date -u -d '+1 hour' +%Y-%m-%dT%H:%M:%SZ)
+sleep 4
+curl -sf "${auth[@]}" -X PUT "$api/api/v1/sites/$site/disarm" -d "{\"until\":\"$until\",\"by\":\"Demo keyholder\"}" >/dev/null
+sleep 3
+
 echo
-echo "2. The week Copenhagen moves to summer time, with a keyholder's"
-echo "   temporary disarm on Tuesday evening (note CET -> CEST):"
+echo "Started:"
+echo "  hub         MQTT (mTLS) 127.0.0.1:$mqtt_port, API $api   log $dir/hub.log"
+echo "  simulator   $dir/sim.sock                                log $dir/sim.log"
+echo "  3 agents    $dir/unit{1,2,3}/                           logs $dir/unit{1,2,3}.log"
 echo
-"$agent" plan --from 2026-03-23T00:00:00Z --days 8
+echo "Watch them:"
+echo "  curl -s -H \"Authorization: Bearer \$(cat $dir/hub/operator.token)\" $api/api/v1/units"
+echo "  curl -s -H \"Authorization: Bearer \$(cat $dir/hub/operator.token)\" $api/api/v1/units/${units[0]}/events"
+echo "  $bin/picket-sim trigger --socket $dir/sim.sock --unit ${units[1]} --sensor pir"
 echo
-echo "Started: nothing long-running yet (the hub, units and cameras arrive with"
-echo "their issues). Try: $agent plan --help"
+echo "Units now:"
+curl -sf "${auth[@]}" "$api/api/v1/units" | python3 -c '
+import json, sys
+for u in json.load(sys.stdin):
+    s = u.get("state") or {}
+    print("  %s  %-7s  %-8s  %s%s" % (u["id"], "online" if u["online"] else "offline",
+          s.get("state", "?"), s.get("reason", ""), "  (config pending)" if u["pending"] else ""))'
+echo
+echo "Events of unit 1 (newest first):"
+curl -sf "${auth[@]}" "$api/api/v1/units/${units[0]}/events" | python3 -c '
+import json, sys
+for e in json.load(sys.stdin):
+    print("  #%-3s %-20s %s" % (e["seq"], e["kind"], e["at"]))'
+echo
+if [ -n "${PICKET_DEMO_SECONDS:-}" ]; then
+  sleep "$PICKET_DEMO_SECONDS"
+else
+  echo "Running; press Ctrl-C to stop."
+  wait
+fi

@@ -24,8 +24,10 @@ packages=(
   # FFmpeg: remuxing and thumbnails without re-encoding.
   libavcodec-dev libavformat-dev libavutil-dev libswscale-dev libswresample-dev
   libavfilter-dev libavdevice-dev ffmpeg
-  # A second broker implementation for the isolation tests.
+  # A second broker implementation for the isolation tests and benchmarks.
   mosquitto mosquitto-clients
+  # The demo talks to the operator API.
+  curl python3
 )
 
 missing=()

@@ -1,7 +1,37 @@
-//! `picket-sim`: simulated hardware — RTSP test cameras with a burned-in
-//! clock, sensor inputs (PIR, door, tamper, power) and a fleet simulator of
-//! many protocol-level units for load tests.
+//! `picket-sim`: simulated Picket hardware, so the agent can be run and
+//! tested without a real tower.
 //!
-//! Nothing is implemented yet: the clips issue brings the cameras, the sync
-//! issue the sensors and fleet. The agent will talk to these exactly as to
-//! real hardware drivers.
+//! Today it simulates **sensor inputs**: [`sensors::Simulator`] listens on a
+//! Unix socket and speaks the line protocol of
+//! [`picket_proto::sim::SimMessage`]. An agent's `sim` hardware backend
+//! connects and says `Hello`; control clients ([`control::trigger`], the
+//! `picket-sim trigger` command, a [`scenario`] or a test) connect to the
+//! same socket and ask for a `Trigger` or `Power` change, which the simulator
+//! forwards to that unit's agent. Agents report their outputs (arm-state LED,
+//! siren, strobe), which the simulator keeps for inspection.
+//!
+//! What it never does: decide anything about arming or alarms (that is the
+//! agent's job, with `picket_proto::arming`), talk MQTT, or depend on the
+//! agent or the hub. Nothing a peer sends can panic it: malformed and
+//! over-long lines are answered with `Failed` and logged.
+//!
+//! Where to start reading:
+//! - [`sensors`]: the simulator — [`sensors::Simulator::bind`], then `run` or
+//!   `spawn`; its state lives in one registry task.
+//! - [`control`]: the client side, one request and one answer per line.
+//! - [`scenario`]: scripted, timed triggers from a TOML file; the timing is a
+//!   pure [`scenario::Player`] so tests run it without sleeping.
+//! - [`sensor_name`]: the names `pir`, `door`, … and the messages they make.
+//! - [`mod@line`]: the bounded line splitter both sides use.
+
+// Nothing from a socket or a file may panic us: no unwraps outside tests.
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
+
+pub mod control;
+mod error;
+pub mod line;
+pub mod scenario;
+pub mod sensor_name;
+pub mod sensors;
+
+pub use error::Error;

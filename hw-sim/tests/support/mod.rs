@@ -1,0 +1,122 @@
+//! Shared fixtures: a simulator in a tempdir and a fake agent.
+
+#![allow(dead_code)] // each test file uses a different part
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use picket_proto::ids::UnitId;
+use picket_proto::sim::SimMessage;
+use picket_sim::sensors::{Running, Simulator};
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader, Lines};
+use tokio::net::UnixStream;
+use tokio::net::unix::{OwnedReadHalf, OwnedWriteHalf};
+
+pub const UNIT: &str = "0190f3a47e5b7c3d8a1b2c3d4e5f6a7b";
+pub const OTHER_UNIT: &str = "0190f3a47e5b7c3d8a1b2c3d4e5f6a7c";
+const WAIT: Duration = Duration::from_secs(5);
+
+pub fn unit() -> UnitId {
+    UNIT.parse().unwrap()
+}
+
+pub fn other_unit() -> UnitId {
+    OTHER_UNIT.parse().unwrap()
+}
+
+/// A running simulator on a socket in its own tempdir.
+pub struct Sim {
+    pub running: Running,
+    pub socket: PathBuf,
+    _dir: tempfile::TempDir,
+}
+
+pub async fn start() -> Sim {
+    let dir = tempfile::tempdir().unwrap();
+    let socket = dir.path().join("sim.sock");
+    let running = Simulator::bind(&socket).unwrap().spawn();
+    Sim {
+        running,
+        socket,
+        _dir: dir,
+    }
+}
+
+/// Waits for `check` to hold, polling.
+pub async fn eventually<F, Fut>(what: &str, mut check: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let deadline = tokio::time::Instant::now() + WAIT;
+    while !check().await {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "timed out waiting: {what}"
+        );
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+}
+
+/// A raw line connection (an agent or a control client) for tests.
+pub struct Peer {
+    lines: Lines<BufReader<OwnedReadHalf>>,
+    write: OwnedWriteHalf,
+}
+
+impl Peer {
+    pub async fn connect(sim: &Sim) -> Peer {
+        let stream = UnixStream::connect(&sim.socket).await.unwrap();
+        let (read, write) = stream.into_split();
+        Peer {
+            lines: BufReader::new(read).lines(),
+            write,
+        }
+    }
+
+    /// Connects as `unit`'s agent and waits until the simulator knows it.
+    pub async fn agent(sim: &Sim, unit: UnitId) -> Peer {
+        let mut peer = Peer::connect(sim).await;
+        peer.send(&SimMessage::Hello { unit }).await;
+        let handle = sim.running.handle().clone();
+        eventually("agent registered", || {
+            let handle = handle.clone();
+            async move { handle.connected_units().await.contains(&unit) }
+        })
+        .await;
+        peer
+    }
+
+    pub async fn send(&mut self, message: &SimMessage) {
+        self.send_raw(message.to_line().as_bytes()).await;
+    }
+
+    pub async fn send_raw(&mut self, bytes: &[u8]) {
+        self.write.write_all(bytes).await.unwrap();
+    }
+
+    /// The next line, or `None` at end of stream.
+    pub async fn next_line(&mut self) -> Option<String> {
+        tokio::time::timeout(WAIT, self.lines.next_line())
+            .await
+            .expect("timed out waiting for a line")
+            .unwrap()
+    }
+
+    pub async fn next_message(&mut self) -> SimMessage {
+        let line = self.next_line().await.expect("connection closed");
+        SimMessage::from_line(&line).unwrap()
+    }
+
+    /// Sends a request and returns the answer.
+    pub async fn request(&mut self, message: &SimMessage) -> SimMessage {
+        self.send(message).await;
+        self.next_message().await
+    }
+
+    /// No line arrives within a short while.
+    pub async fn assert_silent(&mut self) {
+        let quiet = tokio::time::timeout(Duration::from_millis(100), self.lines.next_line()).await;
+        assert!(quiet.is_err(), "expected no line, got {quiet:?}");
+    }
+}
