@@ -201,8 +201,8 @@ impl Core {
         }
     }
 
-    /// A sensor or power input.
-    pub async fn trigger(&mut self, trigger: Trigger) {
+    /// A sensor or power input. Returns whether it was recorded durably.
+    pub async fn trigger(&mut self, trigger: Trigger) -> bool {
         let now = self.clock.now();
         let (state, level) = match (&self.current, &self.config) {
             (Some((state, _, _)), Some(config)) => (*state, config.level.clone()),
@@ -216,7 +216,7 @@ impl Core {
             self.set_outputs();
         }
         tracing::info!(kind = kind.tag(), "sensor input");
-        self.record(kind).await;
+        self.record(kind).await
     }
 
     async fn apply_config(&mut self, config: DesiredConfig) {
@@ -353,17 +353,25 @@ impl Core {
         });
     }
 
-    /// Records an event durably, then lets the drain send it.
-    async fn record(&mut self, kind: EventKind) {
+    /// Records an event durably, then lets the drain send it. Returns
+    /// whether it was recorded.
+    async fn record(&mut self, kind: EventKind) -> bool {
         let mut random = [0u8; 10];
         if let Err(e) = getrandom::fill(&mut random) {
             tracing::error!(error = %e, "no entropy for an event id");
         }
-        match self.store.record(kind, self.clock.now(), random) {
-            Ok(event) => tracing::debug!(seq = event.seq, id = %event.id, "event recorded"),
-            Err(e) => tracing::error!(error = %e, "cannot record an event"),
-        }
+        let recorded = match self.store.record(kind, self.clock.now(), random) {
+            Ok(event) => {
+                tracing::debug!(seq = event.seq, id = %event.id, "event recorded");
+                true
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "cannot record an event");
+                false
+            }
+        };
         self.flush().await;
+        recorded
     }
 
     /// Sends what the drain says is due.

@@ -13,7 +13,7 @@ use picket_proto::ids::UnitId;
 use picket_proto::sim::{MAX_LINE_BYTES, SimMessage};
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::net::UnixStream;
-use tokio::sync::{mpsc, watch};
+use tokio::sync::{mpsc, oneshot, watch};
 
 use crate::sensors::Trigger;
 
@@ -28,13 +28,24 @@ pub struct Outputs {
     pub strobe: bool,
 }
 
-/// Starts the simulator backend for `unit`. Triggers arrive on the returned
-/// receiver; publish outputs through `outputs`.
+/// A trigger for the core, and where the core says it has recorded it.
+#[derive(Debug)]
+pub struct Input {
+    /// What happened.
+    pub trigger: Trigger,
+    /// Answered once the event is recorded durably.
+    pub recorded: oneshot::Sender<()>,
+}
+
+/// Starts the simulator backend for `unit`. Inputs arrive on the returned
+/// receiver; publish outputs through `outputs`. Each trigger is answered to
+/// the simulator only after the core recorded it, so a trigger the unit
+/// acknowledged is never lost, whatever happens next.
 pub fn spawn_sim(
     unit: UnitId,
     socket: PathBuf,
     mut outputs: watch::Receiver<Option<Outputs>>,
-) -> mpsc::Receiver<Trigger> {
+) -> mpsc::Receiver<Input> {
     let (tx, rx) = mpsc::channel(64);
     tokio::spawn(async move {
         let mut delay = Duration::from_millis(200);
@@ -64,7 +75,7 @@ pub fn spawn_sim(
 async fn serve(
     unit: UnitId,
     stream: UnixStream,
-    triggers: &mpsc::Sender<Trigger>,
+    triggers: &mpsc::Sender<Input>,
     outputs: &mut watch::Receiver<Option<Outputs>>,
 ) -> std::io::Result<()> {
     let (read, mut write) = stream.into_split();
@@ -85,21 +96,25 @@ async fn serve(
                     tracing::warn!(len = line.len(), "over-long line from the simulator ignored");
                     continue;
                 }
-                match SimMessage::from_line(&line) {
+                let trigger = match SimMessage::from_line(&line) {
                     Ok(SimMessage::Trigger { unit: to, sensor, kind }) if to == unit => {
-                        let trigger = Trigger::Sensor { sensor, kind, camera: None };
-                        if triggers.send(trigger).await.is_err() {
-                            return Ok(());
-                        }
+                        Trigger::Sensor { sensor, kind, camera: None }
                     }
-                    Ok(SimMessage::Power { unit: to, event }) if to == unit => {
-                        if triggers.send(Trigger::Power(event)).await.is_err() {
-                            return Ok(());
-                        }
+                    Ok(SimMessage::Power { unit: to, event }) if to == unit => Trigger::Power(event),
+                    Ok(other) => {
+                        tracing::warn!(?other, "unexpected message from the simulator ignored");
+                        continue;
                     }
-                    Ok(other) => tracing::warn!(?other, "unexpected message from the simulator ignored"),
-                    Err(e) => tracing::warn!(error = %e, "bad line from the simulator ignored"),
+                    Err(e) => {
+                        tracing::warn!(error = %e, "bad line from the simulator ignored");
+                        continue;
+                    }
+                };
+                let (recorded, done) = oneshot::channel();
+                if triggers.send(Input { trigger, recorded }).await.is_err() || done.await.is_err() {
+                    return Ok(());
                 }
+                write.write_all(SimMessage::Recorded.to_line().as_bytes()).await?;
             }
             changed = outputs.changed() => {
                 if changed.is_err() {

@@ -83,8 +83,12 @@ pub async fn run(
                 Some(LinkEvent::Message { topic, payload }) => core.message(&topic, &payload).await,
                 None => break,
             },
-            trigger = triggers.recv() => match trigger {
-                Some(t) => core.trigger(t).await,
+            input = triggers.recv() => match input {
+                Some(input) => {
+                    if core.trigger(input.trigger).await {
+                        let _ = input.recorded.send(());
+                    }
+                }
                 None => tracing::warn!("hardware backend stopped"),
             },
             _ = tokio::time::sleep(sleep) => {}

@@ -73,7 +73,10 @@ pub fn start(config: &MqttConfig) -> Result<HubLink, BrokerError> {
         next_connection_delay_ms: 0,
         connections: ConnectionSettings {
             connection_timeout_ms: 10_000,
-            max_payload_size: config.max_payload_bytes,
+            // rumqttd compares this with the whole packet's remaining length
+            // (topic and header included); the protocol's own 64 KiB limit
+            // is enforced by ingest when decoding.
+            max_payload_size: config.max_payload_bytes + 1024,
             max_inflight_count: 100,
             auth: None,
             external_auth: None,
@@ -83,7 +86,8 @@ pub fn start(config: &MqttConfig) -> Result<HubLink, BrokerError> {
     let broker_config = Config {
         id: 0,
         router: RouterConfig {
-            max_connections: config.max_connections + 16,
+            // The hub's own in-process link is one of the router's connections.
+            max_connections: config.max_connections + 1,
             max_outgoing_packet_count: 200,
             max_segment_size: 16 * 1024 * 1024,
             max_segment_count: 4,

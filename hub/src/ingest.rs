@@ -33,7 +33,7 @@ const MAX_ACK_IDS: usize = 1000;
 /// Counters, readable from other tasks.
 #[derive(Debug, Default)]
 pub struct IngestStats {
-    /// Messages decoded and committed.
+    /// Messages from units decoded and committed.
     pub committed: AtomicU64,
     /// Messages refused (undecodable, wrong unit or topic, unknown kind).
     pub refused: AtomicU64,
@@ -52,6 +52,7 @@ pub fn spawn(
     stats: Arc<IngestStats>,
 ) -> std::io::Result<thread::JoinHandle<()>> {
     let mut ingest = Ingest {
+        received: 0,
         rx,
         store,
         publisher,
@@ -65,6 +66,9 @@ pub fn spawn(
 }
 
 struct Ingest {
+    /// Messages from units in the current batch (the batch may also hold
+    /// status changes the hub derived itself).
+    received: u64,
     rx: LinkRx,
     store: Store,
     publisher: PublishSender,
@@ -128,7 +132,18 @@ impl Ingest {
         let now = self.clock.now();
         match decode_up(&publish.topic, &publish.payload) {
             Ok((unit, envelope)) => {
-                self.supervisor.heard(unit, now);
+                self.received += 1;
+                let back = self.supervisor.heard(unit, now);
+                let says_offline = matches!(envelope.body, Body::Status(UnitStatus::Offline));
+                if back && !says_offline {
+                    // Anything from a unit shows it is online, even without
+                    // a fresh `online` status (a stall shorter than the
+                    // keep-alive does not reconnect).
+                    batch.push(Incoming::Status {
+                        unit,
+                        status: UnitStatus::Online,
+                    });
+                }
                 match envelope.body {
                     Body::Event(event) => batch.push(Incoming::Event { unit, event }),
                     Body::Heartbeat(hb) => batch.push(Incoming::Heartbeat {
@@ -160,7 +175,7 @@ impl Ingest {
             Ok(acks) => {
                 self.stats
                     .committed
-                    .fetch_add(batch.len() as u64, Ordering::Relaxed);
+                    .fetch_add(self.received, Ordering::Relaxed);
                 self.stats.batches.fetch_add(1, Ordering::Relaxed);
                 for (unit, ids) in acks {
                     for chunk in ids.chunks(MAX_ACK_IDS) {
@@ -174,6 +189,7 @@ impl Ingest {
             }
         }
         batch.clear();
+        self.received = 0;
     }
 
     fn ack(&self, unit: UnitId, events: Vec<picket_proto::ids::EventId>) {

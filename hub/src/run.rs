@@ -82,9 +82,15 @@ pub async fn start(config: &HubConfig, clock: Arc<dyn Clock>) -> Result<Hub, Sta
     let publisher = publisher::spawn(link.tx);
     let stats = Arc::new(IngestStats::default());
     let stop = Arc::new(AtomicBool::new(false));
-    let supervisor = Supervisor::new(SignedDuration::from_secs(i64::from(
+    let mut supervisor = Supervisor::new(SignedDuration::from_secs(i64::from(
         config.supervision.offline_after_s,
     )));
+    // Units the store shows online may have died while the hub was down
+    // (their last will went to the old broker): watch them from now on.
+    let now = clock.now();
+    for unit in store.units()?.into_iter().filter(|u| u.online) {
+        supervisor.heard(unit.id, now);
+    }
     let ingest = ingest::spawn(
         link.rx,
         store,

@@ -31,13 +31,16 @@ impl Supervisor {
         }
     }
 
-    /// Something came from `unit` at `at`.
-    pub fn heard(&mut self, unit: UnitId, at: Timestamp) {
-        if let Some(previous) = self.last_heard.insert(unit, at) {
+    /// Something came from `unit` at `at`. Returns true when the unit was
+    /// not being watched (it is back: the caller marks it online).
+    pub fn heard(&mut self, unit: UnitId, at: Timestamp) -> bool {
+        let previous = self.last_heard.insert(unit, at);
+        if let Some(previous) = previous {
             self.deadlines
                 .remove(&(previous + self.offline_after, unit));
         }
         self.deadlines.insert((at + self.offline_after, unit));
+        previous.is_none()
     }
 
     /// `unit` said it is offline (or its last will did): stop watching it.
@@ -101,6 +104,15 @@ mod tests {
         assert_eq!(s.watched(), 1);
         assert_eq!(s.expire(t(32)), vec![(unit(2), t(32))]);
         assert_eq!(s.next_deadline(), None);
+    }
+
+    #[test]
+    fn heard_says_when_a_unit_comes_back() {
+        let mut s = Supervisor::new(SignedDuration::from_secs(12));
+        assert!(s.heard(unit(1), t(0)), "first message");
+        assert!(!s.heard(unit(1), t(5)));
+        assert_eq!(s.expire(t(30)), vec![(unit(1), t(17))]);
+        assert!(s.heard(unit(1), t(31)), "back after going silent");
     }
 
     #[test]

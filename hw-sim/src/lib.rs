@@ -10,10 +10,18 @@
 //! forwards to that unit's agent. Agents report their outputs (arm-state LED,
 //! siren, strobe), which the simulator keeps for inspection.
 //!
+//! It also simulates **a fleet of units** at the protocol level
+//! ([`fleet`]): many units in one process, each connecting to the hub over
+//! MQTT with mutual TLS exactly as the agent does (but with an in-memory
+//! outbox instead of the agent's SQLite), heartbeating, sending events and
+//! timing the hub's acknowledgements — for load tests and benchmarks
+//! (`picket-sim fleet`).
+//!
 //! What it never does: decide anything about arming or alarms (that is the
-//! agent's job, with `picket_proto::arming`), talk MQTT, or depend on the
-//! agent or the hub. Nothing a peer sends can panic it: malformed and
-//! over-long lines are answered with `Failed` and logged.
+//! agent's job, with `picket_proto::arming`), or depend on the agent or the
+//! hub. Nothing a peer sends can panic it: malformed and over-long lines are
+//! answered with `Failed` and logged; undecodable MQTT messages are counted
+//! and logged.
 //!
 //! Where to start reading:
 //! - [`sensors`]: the simulator — [`sensors::Simulator::bind`], then `run` or
@@ -23,12 +31,15 @@
 //!   pure [`scenario::Player`] so tests run it without sleeping.
 //! - [`sensor_name`]: the names `pir`, `door`, … and the messages they make.
 //! - [`mod@line`]: the bounded line splitter both sides use.
+//! - [`fleet`]: [`fleet::Fleet::start`] with a [`fleet::FleetConfig`], then
+//!   [`fleet::Fleet::send_event`] and the latency figures.
 
 // Nothing from a socket or a file may panic us: no unwraps outside tests.
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
 
 pub mod control;
 mod error;
+pub mod fleet;
 pub mod line;
 pub mod scenario;
 pub mod sensor_name;

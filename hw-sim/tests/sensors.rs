@@ -217,3 +217,19 @@ async fn a_second_simulator_on_a_live_socket_is_refused_and_shutdown_cleans_up()
     let err = control::trigger(&socket, pir()).await.unwrap_err();
     assert!(matches!(err, Error::Connect { .. }), "{err:?}");
 }
+
+#[tokio::test]
+async fn a_trigger_counts_as_delivered_only_once_the_unit_recorded_it() {
+    let sim = support::start().await;
+    let mut agent = Peer::forgetful_agent(&sim, unit()).await;
+    let mut control = Peer::connect(&sim).await;
+    control.send(&pir()).await;
+    assert_eq!(agent.next_message().await, pir());
+    control.assert_silent().await;
+    // The agent goes away without recording it: the request fails.
+    drop(agent);
+    let SimMessage::Failed { reason } = control.next_message().await else {
+        panic!("expected Failed");
+    };
+    assert!(reason.contains("disconnected before recording"), "{reason}");
+}

@@ -4,7 +4,10 @@
 //! simulator must agree on it and may not depend on each other.
 //!
 //! An agent connects and says [`SimMessage::Hello`]; the simulator forwards
-//! triggers addressed to that unit; the agent reports its outputs.
+//! triggers addressed to that unit; the agent answers each with
+//! [`SimMessage::Recorded`] once it has recorded it, and reports its outputs.
+//! A control client's request is answered [`SimMessage::Delivered`] only when
+//! the unit has recorded it.
 
 use serde::{Deserialize, Serialize};
 
@@ -48,7 +51,11 @@ pub enum SimMessage {
         /// Strobe flashing.
         strobe: bool,
     },
-    /// Simulator → control: done.
+    /// Agent → simulator: the oldest trigger or power change forwarded to
+    /// it and not yet answered is now recorded durably (answers come in
+    /// order). Like a latched alarm input, a trigger counts only once read.
+    Recorded,
+    /// Simulator → control: done — the unit recorded it.
     Delivered,
     /// Simulator → control: not done, and why.
     Failed {

@@ -1,5 +1,6 @@
 //! Command-line interface: one subcommand per file.
 
+mod fleet;
 mod scenario;
 mod sensors;
 mod trigger;
@@ -12,8 +13,10 @@ use tracing_subscriber::EnvFilter;
 /// Simulated Picket hardware.
 ///
 /// `sensors` runs the sensor simulator that agents (with the `sim` hardware
-/// backend) connect to; `trigger` and `scenario` fire its sensors. Logs go
-/// to stderr; set RUST_LOG (e.g. RUST_LOG=debug) for more or less.
+/// backend) connect to; `trigger` and `scenario` fire its sensors. `fleet`
+/// connects many simulated units straight to a hub over MQTT and measures
+/// it. Logs go to stderr; set RUST_LOG (e.g. RUST_LOG=debug) for more or
+/// less.
 #[derive(Debug, Parser)]
 #[command(name = "picket-sim", version)]
 pub struct Cli {
@@ -26,6 +29,7 @@ enum Command {
     Sensors(sensors::Args),
     Trigger(trigger::Args),
     Scenario(scenario::Args),
+    Fleet(fleet::Args),
 }
 
 impl Cli {
@@ -38,14 +42,22 @@ impl Cli {
             .with_writer(std::io::stderr)
             .with_ansi(std::io::stderr().is_terminal())
             .init();
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()?;
+        // A fleet of hundreds of TLS connections wants both cores.
+        let runtime = match self.command {
+            Command::Fleet(_) => tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .enable_all()
+                .build()?,
+            _ => tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()?,
+        };
         runtime.block_on(async {
             match self.command {
                 Command::Sensors(args) => sensors::run(args).await,
                 Command::Trigger(args) => trigger::run(args).await,
                 Command::Scenario(args) => scenario::run(args).await,
+                Command::Fleet(args) => fleet::run(args).await,
             }
         })
     }

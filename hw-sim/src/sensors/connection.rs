@@ -3,10 +3,12 @@
 
 use picket_proto::ids::UnitId;
 use picket_proto::sim::{MAX_LINE_BYTES, SimMessage};
+use std::collections::VecDeque;
 use tokio::io::AsyncWriteExt;
 use tokio::net::UnixStream;
 use tokio::net::unix::{OwnedReadHalf, OwnedWriteHalf};
-use tokio::sync::mpsc;
+
+use tokio::sync::{mpsc, oneshot};
 
 use super::registry::{AGENT_QUEUE, ConnectionId};
 use super::{Handle, Outputs};
@@ -81,10 +83,21 @@ async fn serve_agent(
     if handle.register(unit, connection, forward_tx).await.is_err() {
         return; // the simulator is stopping
     }
+    // Forwarded and written, waiting for the agent's `Recorded`, in order.
+    let mut awaiting: VecDeque<(String, oneshot::Sender<Result<(), String>>)> = VecDeque::new();
     loop {
         tokio::select! {
             line = lines.next_line() => match line {
-                Ok(Some(line)) => on_agent_line(unit, connection, line, &handle).await,
+                Ok(Some(line)) => match parse(line) {
+                    Ok(SimMessage::Recorded) => match awaiting.pop_front() {
+                        Some((what, done)) => {
+                            tracing::info!(%unit, %connection, "unit recorded {what}");
+                            let _ = done.send(Ok(()));
+                        }
+                        None => tracing::warn!(%unit, %connection, "recorded with nothing outstanding"),
+                    },
+                    parsed => on_agent_line(unit, connection, parsed, &handle).await,
+                },
                 Ok(None) => break,
                 Err(e) => {
                     tracing::warn!(%unit, %connection, error = %e, "agent connection broke");
@@ -99,8 +112,8 @@ async fn serve_agent(
                 let what = describe(&item.message);
                 match write.write_all(item.message.to_line().as_bytes()).await {
                     Ok(()) => {
-                        tracing::info!(%unit, %connection, "forwarded {what}");
-                        let _ = item.done.send(Ok(()));
+                        tracing::debug!(%unit, %connection, "forwarded {what}");
+                        awaiting.push_back((what, item.done));
                     }
                     Err(e) => {
                         tracing::warn!(%unit, %connection, error = %e, "could not forward {what}");
@@ -111,11 +124,21 @@ async fn serve_agent(
             }
         }
     }
+    for (what, done) in awaiting {
+        let _ = done.send(Err(format!(
+            "unit {unit} disconnected before recording {what}"
+        )));
+    }
     handle.unregister(unit, connection).await;
 }
 
-async fn on_agent_line(unit: UnitId, connection: ConnectionId, line: Line, handle: &Handle) {
-    match parse(line) {
+async fn on_agent_line(
+    unit: UnitId,
+    connection: ConnectionId,
+    parsed: Result<SimMessage, String>,
+    handle: &Handle,
+) {
+    match parsed {
         Ok(SimMessage::Outputs {
             state,
             siren,
@@ -154,6 +177,7 @@ fn tag(message: &SimMessage) -> &'static str {
         SimMessage::Trigger { .. } => "trigger",
         SimMessage::Power { .. } => "power",
         SimMessage::Outputs { .. } => "outputs",
+        SimMessage::Recorded => "recorded",
         SimMessage::Delivered => "delivered",
         SimMessage::Failed { .. } => "failed",
         _ => "an unknown message",

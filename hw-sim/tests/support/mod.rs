@@ -8,9 +8,12 @@ use std::time::Duration;
 use picket_proto::ids::UnitId;
 use picket_proto::sim::SimMessage;
 use picket_sim::sensors::{Running, Simulator};
-use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader, Lines};
+use std::sync::Arc;
+
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::net::UnixStream;
-use tokio::net::unix::{OwnedReadHalf, OwnedWriteHalf};
+use tokio::net::unix::OwnedWriteHalf;
+use tokio::sync::{Mutex, mpsc};
 
 pub const UNIT: &str = "0190f3a47e5b7c3d8a1b2c3d4e5f6a7b";
 pub const OTHER_UNIT: &str = "0190f3a47e5b7c3d8a1b2c3d4e5f6a7c";
@@ -59,24 +62,79 @@ where
 }
 
 /// A raw line connection (an agent or a control client) for tests.
+///
+/// A background task reads its lines into a queue. An agent peer answers
+/// every trigger or power change it reads with `Recorded`, as a real agent
+/// does once it has recorded the event, so control requests complete.
 pub struct Peer {
-    lines: Lines<BufReader<OwnedReadHalf>>,
-    write: OwnedWriteHalf,
+    lines: mpsc::UnboundedReceiver<String>,
+    write: Arc<Mutex<OwnedWriteHalf>>,
+    reader: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for Peer {
+    fn drop(&mut self) {
+        // Closes the connection: the reader owns the read half and a share
+        // of the write half.
+        self.reader.abort();
+    }
 }
 
 impl Peer {
     pub async fn connect(sim: &Sim) -> Peer {
+        Peer::start(sim, false).await
+    }
+
+    async fn start(sim: &Sim, records: bool) -> Peer {
         let stream = UnixStream::connect(&sim.socket).await.unwrap();
         let (read, write) = stream.into_split();
+        let write = Arc::new(Mutex::new(write));
+        let (tx, lines) = mpsc::unbounded_channel();
+        let writer = write.clone();
+        let reader = tokio::spawn(async move {
+            let mut reader = BufReader::new(read).lines();
+            while let Ok(Some(line)) = reader.next_line().await {
+                let answer = records
+                    && matches!(
+                        SimMessage::from_line(&line),
+                        Ok(SimMessage::Trigger { .. } | SimMessage::Power { .. })
+                    );
+                if tx.send(line).is_err() {
+                    return;
+                }
+                if answer {
+                    let recorded = SimMessage::Recorded.to_line();
+                    if writer
+                        .lock()
+                        .await
+                        .write_all(recorded.as_bytes())
+                        .await
+                        .is_err()
+                    {
+                        return;
+                    }
+                }
+            }
+        });
         Peer {
-            lines: BufReader::new(read).lines(),
+            lines,
             write,
+            reader,
         }
     }
 
     /// Connects as `unit`'s agent and waits until the simulator knows it.
     pub async fn agent(sim: &Sim, unit: UnitId) -> Peer {
-        let mut peer = Peer::connect(sim).await;
+        Peer::register(sim, unit, true).await
+    }
+
+    /// An agent that reads triggers but never says it recorded them.
+    pub async fn forgetful_agent(sim: &Sim, unit: UnitId) -> Peer {
+        Peer::register(sim, unit, false).await
+    }
+
+    async fn register(sim: &Sim, unit: UnitId, records: bool) -> Peer {
+        let mut peer = Peer::start(sim, records).await;
         peer.send(&SimMessage::Hello { unit }).await;
         let handle = sim.running.handle().clone();
         eventually("agent registered", || {
@@ -92,15 +150,14 @@ impl Peer {
     }
 
     pub async fn send_raw(&mut self, bytes: &[u8]) {
-        self.write.write_all(bytes).await.unwrap();
+        self.write.lock().await.write_all(bytes).await.unwrap();
     }
 
     /// The next line, or `None` at end of stream.
     pub async fn next_line(&mut self) -> Option<String> {
-        tokio::time::timeout(WAIT, self.lines.next_line())
+        tokio::time::timeout(WAIT, self.lines.recv())
             .await
             .expect("timed out waiting for a line")
-            .unwrap()
     }
 
     pub async fn next_message(&mut self) -> SimMessage {
@@ -116,7 +173,7 @@ impl Peer {
 
     /// No line arrives within a short while.
     pub async fn assert_silent(&mut self) {
-        let quiet = tokio::time::timeout(Duration::from_millis(100), self.lines.next_line()).await;
+        let quiet = tokio::time::timeout(Duration::from_millis(100), self.lines.recv()).await;
         assert!(quiet.is_err(), "expected no line, got {quiet:?}");
     }
 }
