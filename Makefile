@@ -29,4 +29,7 @@ unit:
 	$(CARGO) test --workspace
 
 bench: setup
+	$(CARGO) build --release -p picket-agent -p picket-hub -p picket-sim
 	$(CARGO) bench -p picket-proto
+	$(CARGO) bench -p picket-tests --bench sync
+	$(CARGO) bench -p picket-tests --bench agent

@@ -34,9 +34,13 @@ pub fn bin_dir() -> PathBuf {
         .expect("target dir")
 }
 
-/// A built binary of the workspace.
+/// A built binary of the workspace. `PICKET_AGENT_BINARY` may point the
+/// agent at another build (the `unit` profile, for measurements).
 pub fn binary(name: &str) -> PathBuf {
-    let path = bin_dir().join(name);
+    let path = match std::env::var_os("PICKET_AGENT_BINARY") {
+        Some(agent) if name == "picket-agent" => PathBuf::from(agent),
+        _ => bin_dir().join(name),
+    };
     assert!(
         path.exists(),
         "{} is not built: run `cargo build --workspace` (make test does)",
@@ -116,6 +120,15 @@ impl Proc {
         }
     }
 
+    /// Sends a signal by name (`STOP`, `CONT`, ...).
+    pub fn signal(&self, name: &str) {
+        if let Some(pid) = self.pid() {
+            let _ = Command::new("kill")
+                .args([&format!("-{name}"), &pid.to_string()])
+                .status();
+        }
+    }
+
     /// The process id, while running.
     pub fn pid(&self) -> Option<u32> {
         self.child.as_ref().map(Child::id)
@@ -149,8 +162,15 @@ pub struct Cluster {
 
 impl Cluster {
     /// Provisions `units` units for the test site and starts the simulator
-    /// and the hub (agents are started with [`Cluster::start_agent`]).
+    /// and the hub (agents are started with [`Cluster::start_agent`]), with
+    /// fast timing for tests (heartbeat 1 s, keep-alive 2 s, offline 4 s).
     pub fn start(units: usize) -> Cluster {
+        Cluster::start_with(units, true)
+    }
+
+    /// As [`Cluster::start`], with the shipped default timing when `fast`
+    /// is false (for measurements).
+    pub fn start_with(units: usize, fast: bool) -> Cluster {
         let dir = tempfile::tempdir().expect("tempdir");
         let ca = Ca::init(&dir.path().join("ca"), "Test CA", ExistingFiles::Refuse).expect("ca");
         write_hub_cert(
@@ -183,17 +203,19 @@ impl Cluster {
                 },
             )
             .expect("provision");
-            // Faster supervision and resends for tests.
-            let toml = dir.path().join(format!("unit{n}/agent.toml"));
-            let mut text = std::fs::read_to_string(&toml).expect("agent.toml");
-            text.push_str("\n[sync]\nheartbeat_s = 1\nkeep_alive_s = 2\nresend_after_s = 2\n");
-            std::fs::write(&toml, text).expect("agent.toml");
+            if fast {
+                let toml = dir.path().join(format!("unit{n}/agent.toml"));
+                let mut text = std::fs::read_to_string(&toml).expect("agent.toml");
+                text.push_str("\n[sync]\nheartbeat_s = 1\nkeep_alive_s = 2\nresend_after_s = 2\n");
+                std::fs::write(&toml, text).expect("agent.toml");
+            }
             ids.push(provisioned.unit);
         }
         std::fs::write(
             dir.path().join("hub/hub.toml"),
             format!(
-                "data_dir = \"data\"\n[mqtt]\nlisten = \"127.0.0.1:{mqtt_port}\"\nca = \"ca.pem\"\ncert = \"hub.pem\"\nkey = \"hub.key\"\n[api]\nlisten = \"{api}\"\n[supervision]\nheartbeat_s = 1\noffline_after_s = 4\n"
+                "data_dir = \"data\"\n[mqtt]\nlisten = \"127.0.0.1:{mqtt_port}\"\nca = \"ca.pem\"\ncert = \"hub.pem\"\nkey = \"hub.key\"\n[api]\nlisten = \"{api}\"\n{}",
+                if fast { "[supervision]\nheartbeat_s = 1\noffline_after_s = 4\n" } else { "" }
             ),
         )
         .expect("hub.toml");

@@ -208,3 +208,24 @@ fn sigkill_of_agent_and_hub_during_a_burst_loses_and_duplicates_nothing() {
         "alarms committed vs triggers the unit recorded"
     );
 }
+
+#[test]
+fn a_silently_frozen_unit_is_seen_offline_and_back_online_when_it_resumes() {
+    let mut c = Cluster::start(1);
+    c.site_with_schedule(&["00:00-24:00"]);
+    c.start_agent(0);
+    wait_synced(&c, 0, "armed");
+    // SIGSTOP: the TCP connection stays open, nothing more is sent — a link
+    // cut without a goodbye. Test timing: heartbeat 1 s, offline after 4 s.
+    let agent = c.agents[0].as_ref().expect("agent");
+    agent.signal("STOP");
+    let start = std::time::Instant::now();
+    wait_for("the hub to see the unit offline", SYNC, || {
+        (c.unit_view(0)?["online"] == false).then_some(())
+    });
+    println!("frozen unit seen offline after {:?}", start.elapsed());
+    c.agents[0].as_ref().expect("agent").signal("CONT");
+    wait_for("the unit back online", SYNC, || {
+        (c.unit_view(0)?["online"] == true).then_some(())
+    });
+}

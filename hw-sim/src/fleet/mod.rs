@@ -129,6 +129,10 @@ pub struct FleetConfig {
     pub mqtt_inflight: u16,
     /// How long one connection attempt (TCP + TLS + CONNECT) may take.
     pub connect_timeout: Duration,
+    /// Set TCP_NODELAY on the units' sockets. The agent does not (rumqttc's
+    /// default), so the default is `false`; Nagle's algorithm then holds a
+    /// small write while an earlier one is unacknowledged.
+    pub tcp_nodelay: bool,
 }
 
 impl FleetConfig {
@@ -148,6 +152,7 @@ impl FleetConfig {
             channel_capacity: 10,
             mqtt_inflight: 32,
             connect_timeout: Duration::from_secs(10),
+            tcp_nodelay: false,
         }
     }
 }
@@ -332,6 +337,7 @@ impl Fleet {
             let (client, mut eventloop) = AsyncClient::new(options, config.channel_capacity.max(1));
             let mut network = eventloop.network_options();
             network.set_connection_timeout(config.connect_timeout.as_secs().max(1));
+            network.set_tcp_nodelay(config.tcp_nodelay);
             eventloop.set_network_options(network);
             let delay = if n == 0 {
                 Duration::ZERO
@@ -589,5 +595,6 @@ mod tests {
         assert_eq!(c.resend_after, Duration::from_secs(10));
         assert_eq!(c.max_in_flight, 64);
         assert_eq!(c.channel_capacity, 10);
+        assert!(!c.tcp_nodelay, "like the agent");
     }
 }
