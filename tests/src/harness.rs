@@ -158,11 +158,7 @@ impl TestHub {
         let mut last_error = String::new();
         while Instant::now() < deadline {
             match self
-                .connect_with(
-                    &probe.cert,
-                    &format!("probe-{}", probe.id),
-                    Duration::from_secs(2),
-                )
+                .connect_with(&probe.cert, &probe.id.to_string(), Duration::from_secs(2))
                 .await
             {
                 Ok(client) => {

@@ -513,25 +513,37 @@ impl Fleet {
     }
 
     /// Says goodbye like an agent shutting down cleanly: each connected
-    /// unit publishes `offline` (retained) and disconnects. Waits at most
-    /// `timeout`, then drops whatever is left.
+    /// unit publishes `offline` (retained) and sends DISCONNECT. Waits at
+    /// most `timeout` for that, then drops whatever is left (those
+    /// connections just close, and the broker publishes their last will).
     pub async fn shutdown(mut self, timeout: Duration) {
+        let deadline = tokio::time::Instant::now() + timeout;
         self.shared.stopping.store(true, Ordering::Relaxed);
         self.senders.abort_all();
         while self.senders.join_next().await.is_some() {}
         let now = Timestamp::now();
+        let mut goodbyes = JoinSet::new();
         for (unit, client) in self.shared.units.iter().zip(&self.clients) {
             if !lock(&unit.state).connected {
                 continue;
             }
-            if let Some(offline) = unit::envelope(unit.id, now, Body::Status(UnitStatus::Offline)) {
-                let topic = Topic::new(unit.id, TopicKind::Status).to_string();
-                let _ = client.try_publish(topic, QoS::AtLeastOnce, true, offline);
-            }
-            let _ = client.try_disconnect();
+            let offline = unit::envelope(unit.id, now, Body::Status(UnitStatus::Offline));
+            let topic = Topic::new(unit.id, TopicKind::Status).to_string();
+            let client = client.clone();
+            goodbyes.spawn(async move {
+                if let Some(offline) = offline {
+                    let _ = client.publish(topic, QoS::AtLeastOnce, true, offline).await;
+                }
+                let _ = client.disconnect().await;
+            });
         }
+        let _ = tokio::time::timeout_at(deadline, async {
+            while goodbyes.join_next().await.is_some() {}
+        })
+        .await;
+        goodbyes.abort_all();
         let drivers = &mut self.drivers;
-        let _ = tokio::time::timeout(timeout, async {
+        let _ = tokio::time::timeout_at(deadline, async {
             while drivers.join_next().await.is_some() {}
         })
         .await;

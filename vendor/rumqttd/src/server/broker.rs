@@ -528,6 +528,24 @@ async fn remote<P: Protocol>(
         assigned_client_id = Some(client_id.clone());
     }
 
+    // Picket patch 2 (see vendor/rumqttd/PICKET-PATCHES.md): a client with a
+    // certificate tenant must use exactly that tenant as its client id.
+    if let Some(tenant_id) = &tenant_id {
+        if &client_id != tenant_id {
+            warn!(
+                tenant = %tenant_id,
+                %client_id,
+                "client id does not match the certificate's tenant; connection refused"
+            );
+            let refusal = crate::protocol::ConnAck {
+                session_present: false,
+                code: crate::protocol::ConnectReturnCode::ClientIdentifierNotValid,
+            };
+            let _ = network.write(Packet::ConnAck(refusal, None)).await;
+            return;
+        }
+    }
+
     if let Some(tenant_id) = &tenant_id {
         // client_id is set to "tenant_id.client_id"
         // this is to make sure we are consistent,
