@@ -58,6 +58,8 @@ pub struct Core {
     next_heartbeat: Option<Timestamp>,
     started: Timestamp,
     clock_skew_ms: Option<i64>,
+    /// Where the store lives: its filesystem's free space is reported.
+    data_dir: std::path::PathBuf,
 }
 
 impl OutboxRows for Store {
@@ -81,6 +83,7 @@ impl Core {
         out: tokio::sync::mpsc::Sender<Outgoing>,
         outputs: watch::Sender<Option<Outputs>>,
         sync: SyncConfig,
+        data_dir: std::path::PathBuf,
     ) -> Result<Core, StoreError> {
         let config = store.applied_config()?;
         let started = clock.now();
@@ -105,6 +108,7 @@ impl Core {
             next_heartbeat: None,
             started,
             clock_skew_ms: None,
+            data_dir,
         })
     }
 
@@ -390,7 +394,16 @@ impl Core {
         let now = self.clock.now();
         self.heartbeat_seq += 1;
         let outbox = self.store.outbox_len().unwrap_or(0);
+        let (disk_free_bytes, disk_total_bytes) = match rustix::fs::statvfs(&self.data_dir) {
+            Ok(v) => (v.f_bavail * v.f_frsize, v.f_blocks * v.f_frsize),
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot read the data disk's size");
+                (0, 0)
+            }
+        };
         let health = Health {
+            disk_free_bytes,
+            disk_total_bytes,
             clock_skew_ms: self.clock_skew_ms,
             outbox_events: u32::try_from(outbox).unwrap_or(u32::MAX),
             ..Health::default()

@@ -67,6 +67,7 @@ pub async fn run(
         out,
         outputs_tx,
         config.sync,
+        config.data_dir.clone(),
     )?;
     tracing::info!(unit = %config.unit, hub = %config.hub.mqtt, "agent started");
     core.tick().await;

@@ -69,6 +69,7 @@ async fn rig(start: &str) -> Rig {
         out_tx,
         outputs_tx,
         SyncConfig::default(),
+        dir.path().to_path_buf(),
     )
     .unwrap();
     core.tick().await;
@@ -255,6 +256,27 @@ async fn an_expired_command_is_refused_and_a_repeated_one_is_not_run_twice() {
         states, 1,
         "the repeated command was acknowledged, not run again"
     );
+}
+
+#[tokio::test]
+async fn heartbeats_carry_the_data_disks_size_and_the_outbox_length() {
+    let mut r = rig("2026-11-23T09:00Z").await;
+    r.core.connected().await;
+    let mut heartbeat = None;
+    while let Ok(out) = r.sent.try_recv() {
+        if let Body::Heartbeat(hb) = picket_proto::codec::decode(&out.payload).unwrap().body {
+            heartbeat = Some(hb);
+        }
+    }
+    let hb = heartbeat.expect("a heartbeat on connect");
+    assert!(
+        hb.health.disk_total_bytes > 0 && hb.health.disk_free_bytes <= hb.health.disk_total_bytes
+    );
+    assert_eq!(
+        hb.health.outbox_events, 1,
+        "the first state change waits for its ack"
+    );
+    assert_eq!(hb.seq, 1);
 }
 
 #[tokio::test]
