@@ -25,7 +25,10 @@ lint:
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --workspace --all-targets --quiet -- -D warnings
 
+# The end-to-end tests run the real binaries: build them first (cargo test
+# builds only the binaries of packages that have integration tests).
 unit:
+	$(CARGO) build --workspace --bins
 	$(CARGO) test --workspace
 
 bench: setup
