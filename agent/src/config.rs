@@ -18,6 +18,19 @@
 //! [hardware]
 //! backend = "sim"                             # "sim" (picket-sim) or "gpio"
 //! sim_socket = "sim.sock"                     # with "sim": where picket-sim listens
+//! # with "gpio": one table per line (chip, line, and for inputs the sensor id
+//! # and kind: motion | door | tamper | panic | video_analytics | power)
+//! # [[hardware.inputs]]
+//! # chip = "/dev/gpiochip0"
+//! # line = 17
+//! # sensor = "pir-1"
+//! # kind = "motion"
+//! # active_low = false                        # default false
+//! # debounce_ms = 20                          # default 20
+//! # [[hardware.outputs]]
+//! # chip = "/dev/gpiochip0"
+//! # line = 22
+//! # role = "siren"                            # siren | strobe | armed_led
 //!
 //! [sync]                                      # optional; defaults shown
 //! heartbeat_s = 5                             # heartbeat interval
@@ -84,6 +97,12 @@ pub struct HardwareConfig {
     /// With `sim`: the simulator's socket (default `sim.sock`).
     #[serde(default = "default_sim_socket")]
     pub sim_socket: PathBuf,
+    /// With `gpio`: the input lines (`[[hardware.inputs]]`).
+    #[serde(default)]
+    pub inputs: Vec<crate::hardware::gpio::GpioInput>,
+    /// With `gpio`: the output lines (`[[hardware.outputs]]`).
+    #[serde(default)]
+    pub outputs: Vec<crate::hardware::gpio::GpioOutput>,
 }
 
 /// Hardware backends.
@@ -213,6 +232,10 @@ impl AgentConfig {
             ));
         }
         self.mqtt_host_port()?;
+        if self.hardware.backend == Backend::Gpio {
+            crate::hardware::gpio::check(&self.hardware.inputs, &self.hardware.outputs)
+                .map_err(ConfigError::Invalid)?;
+        }
         Ok(())
     }
 
@@ -255,6 +278,26 @@ sim_socket = "sim.sock"
         assert_eq!(c.hardware.backend, Backend::Sim);
         assert_eq!(c.sync.heartbeat_s, 5);
         assert_eq!(c.mqtt_host_port().unwrap(), ("127.0.0.1".into(), 8883));
+    }
+
+    #[test]
+    fn a_gpio_unit_lists_its_lines_and_needs_at_least_one_input() {
+        let gpio = SAMPLE.replace(
+            "backend = \"sim\"\nsim_socket = \"sim.sock\"\n",
+            "backend = \"gpio\"\n[[hardware.inputs]]\nchip = \"/dev/gpiochip0\"\nline = 17\nsensor = \"pir-1\"\nkind = \"motion\"\nactive_low = true\n[[hardware.outputs]]\nchip = \"/dev/gpiochip0\"\nline = 22\nrole = \"siren\"\n",
+        );
+        let c = AgentConfig::parse(&gpio).unwrap();
+        assert_eq!(c.hardware.backend, Backend::Gpio);
+        assert_eq!(c.hardware.inputs[0].line, 17);
+        assert!(c.hardware.inputs[0].active_low);
+        assert_eq!(c.hardware.inputs[0].debounce_ms, 20);
+        c.validate().unwrap();
+        let bare = SAMPLE.replace("backend = \"sim\"", "backend = \"gpio\"");
+        let err = AgentConfig::parse(&bare).unwrap().validate().unwrap_err();
+        assert!(
+            err.to_string().contains("at least one [[hardware.inputs]]"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -29,9 +29,6 @@ pub enum StartError {
     /// The config is unusable.
     #[error(transparent)]
     Config(#[from] config::ConfigError),
-    /// The backend is not available in this build.
-    #[error("hardware backend {0:?} is not available yet; use \"sim\"")]
-    Backend(Backend),
 }
 
 /// Runs the agent until `shutdown` becomes true.
@@ -58,7 +55,11 @@ pub async fn run(
         Backend::Sim => {
             hardware::spawn_sim(config.unit, config.hardware.sim_socket.clone(), outputs_rx)
         }
-        other => return Err(StartError::Backend(other)),
+        Backend::Gpio => hardware::gpio::spawn(
+            config.hardware.inputs.clone(),
+            config.hardware.outputs.clone(),
+            outputs_rx,
+        ),
     };
     let mut core = Core::new(
         config.unit,

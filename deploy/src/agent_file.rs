@@ -20,7 +20,7 @@ pub const DEFAULT_SIM_SOCKET: &str = "sim.sock";
 const HEADER: &str = "# Picket agent configuration, written by `picket-deploy unit provision`.\n";
 
 /// The whole file.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct AgentFile {
     /// This unit's id; equals its certificate's `O=`.
@@ -60,7 +60,7 @@ pub struct TlsSection {
 }
 
 /// `[hardware]`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct HardwareSection {
     /// The backend.
@@ -69,6 +69,13 @@ pub struct HardwareSection {
     /// `backend = "sim"`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sim_socket: Option<String>,
+    /// With `backend = "gpio"`: the input lines, as the installer wrote them
+    /// for the board (kept as-is; the agent checks them).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub inputs: Vec<toml::Table>,
+    /// With `backend = "gpio"`: the output lines, kept as-is.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub outputs: Vec<toml::Table>,
 }
 
 /// Which hardware backend the agent drives.

@@ -99,10 +99,14 @@ pub fn provision_unit(ca: &Ca, request: &ProvisionRequest) -> Result<Provisioned
             Hardware::Sim { socket } => HardwareSection {
                 backend: Backend::Sim,
                 sim_socket: Some(socket.clone()),
+                inputs: Vec::new(),
+                outputs: Vec::new(),
             },
             Hardware::Gpio => HardwareSection {
                 backend: Backend::Gpio,
                 sim_socket: None,
+                inputs: Vec::new(),
+                outputs: Vec::new(),
             },
         },
     };

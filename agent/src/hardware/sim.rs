@@ -1,10 +1,6 @@
-//! The unit's hardware: sensor inputs in, outputs (status LED, siren,
-//! strobe) out. One backend is `picket-sim` over a Unix socket; the Linux
-//! GPIO backend is not built yet (see ARCHITECTURE.md).
-//!
-//! The backend runs as its own task: triggers go to the core on a channel,
-//! outputs come from the core on another. It reconnects to the simulator on
-//! its own, and never blocks the core.
+//! The simulator backend: `picket-sim sensors` over a Unix socket. It
+//! reconnects on its own and answers each trigger `recorded` only once the
+//! core has recorded it.
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -15,27 +11,8 @@ use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::net::UnixStream;
 use tokio::sync::{mpsc, oneshot, watch};
 
+use super::{Input, Outputs};
 use crate::sensors::Trigger;
-
-/// What the outputs show.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Outputs {
-    /// Arm state (status LED).
-    pub state: picket_proto::arming::ArmState,
-    /// Siren on.
-    pub siren: bool,
-    /// Strobe on.
-    pub strobe: bool,
-}
-
-/// A trigger for the core, and where the core says it has recorded it.
-#[derive(Debug)]
-pub struct Input {
-    /// What happened.
-    pub trigger: Trigger,
-    /// Answered once the event is recorded durably.
-    pub recorded: oneshot::Sender<()>,
-}
 
 /// Starts the simulator backend for `unit`. Inputs arrive on the returned
 /// receiver; publish outputs through `outputs`. Each trigger is answered to
