@@ -79,7 +79,11 @@ pub fn spawn(
         QoS::AtLeastOnce,
         true,
     ));
-    let (client, eventloop) = AsyncClient::new(options, 256);
+    let (client, mut eventloop) = AsyncClient::new(options, 256);
+    // Small packets (an event, the PUBACK of an ack) must not wait for Nagle.
+    let mut network = rumqttc::NetworkOptions::new();
+    network.set_tcp_nodelay(true);
+    eventloop.set_network_options(network);
     let (out_tx, mut out_rx) = mpsc::channel::<Outgoing>(256);
     let publisher = client.clone();
     tokio::spawn(async move {

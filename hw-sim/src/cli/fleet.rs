@@ -55,10 +55,10 @@ pub struct Args {
     /// is 64); more wait in the unit's outbox.
     #[arg(long, value_name = "N", default_value_t = 64)]
     max_in_flight: usize,
-    /// Set TCP_NODELAY on the units' sockets (the agent does not, so
-    /// neither does the fleet by default).
+    /// Leave Nagle's algorithm on (no TCP_NODELAY) on the units' sockets;
+    /// the agent sets TCP_NODELAY, and so does the fleet by default.
     #[arg(long)]
-    tcp_nodelay: bool,
+    nagle: bool,
     /// Print a progress line this often, in seconds.
     #[arg(long, value_name = "S", default_value_t = 5)]
     report_every_s: u64,
@@ -104,7 +104,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     }
     config.resend_after = Duration::from_secs(args.resend_after_s.max(1));
     config.max_in_flight = args.max_in_flight.max(1);
-    config.tcp_nodelay = args.tcp_nodelay;
+    config.tcp_nodelay = !args.nagle;
     println!(
         "fleet: {n} units → {hub}; {} events/s for {}; heartbeat {} s",
         args.rate,

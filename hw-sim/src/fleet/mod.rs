@@ -129,9 +129,9 @@ pub struct FleetConfig {
     pub mqtt_inflight: u16,
     /// How long one connection attempt (TCP + TLS + CONNECT) may take.
     pub connect_timeout: Duration,
-    /// Set TCP_NODELAY on the units' sockets. The agent does not (rumqttc's
-    /// default), so the default is `false`; Nagle's algorithm then holds a
-    /// small write while an earlier one is unacknowledged.
+    /// Set TCP_NODELAY on the units' sockets, as the agent does (default
+    /// `true`); without it Nagle's algorithm holds a small write while an
+    /// earlier one is unacknowledged.
     pub tcp_nodelay: bool,
 }
 
@@ -152,7 +152,7 @@ impl FleetConfig {
             channel_capacity: 10,
             mqtt_inflight: 32,
             connect_timeout: Duration::from_secs(10),
-            tcp_nodelay: false,
+            tcp_nodelay: true,
         }
     }
 }
@@ -607,6 +607,6 @@ mod tests {
         assert_eq!(c.resend_after, Duration::from_secs(10));
         assert_eq!(c.max_in_flight, 64);
         assert_eq!(c.channel_capacity, 10);
-        assert!(!c.tcp_nodelay, "like the agent");
+        assert!(c.tcp_nodelay, "like the agent");
     }
 }

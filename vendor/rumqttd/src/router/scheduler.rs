@@ -32,16 +32,24 @@ impl Scheduler {
 
     /// Next connection which is ready to make progress
     pub fn poll(&mut self) -> Option<(ConnectionId, VecDeque<DataRequest>)> {
-        let id = self.readyqueue.pop_front()?;
-        let tracker = self.trackers.get_mut(id)?;
+        // Picket patch 3 (see vendor/rumqttd/PICKET-PATCHES.md): a
+        // disconnected connection's id may still be in the ready queue;
+        // skip it instead of reporting "nothing ready", which stalled the
+        // router with live connections waiting.
+        while let Some(id) = self.readyqueue.pop_front() {
+            let Some(tracker) = self.trackers.get_mut(id) else {
+                continue;
+            };
 
-        // drain will clear all DataRequest but will keep the allocated memory of our VecDeque.
-        let data_requests = tracker.data_requests.drain(..).collect();
+            // drain will clear all DataRequest but will keep the allocated memory of our VecDeque.
+            let data_requests = tracker.data_requests.drain(..).collect();
 
-        // Implicitly reschedule the connection. Router will take care of explicitly pausing if
-        // required (it has the state necessary to determine if pausing is required)
-        self.readyqueue.push_back(id);
-        Some((id, data_requests))
+            // Implicitly reschedule the connection. Router will take care of explicitly pausing if
+            // required (it has the state necessary to determine if pausing is required)
+            self.readyqueue.push_back(id);
+            return Some((id, data_requests));
+        }
+        None
     }
 
     pub fn track(&mut self, id: ConnectionId, request: DataRequest) {

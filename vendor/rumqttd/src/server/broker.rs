@@ -385,6 +385,15 @@ impl<P: Protocol + Clone + Send + 'static> Server<P> {
         let mut count: usize = 0;
 
         let config = Arc::new(self.config.connections.clone());
+        // Picket patch 4 (see vendor/rumqttd/PICKET-PATCHES.md): load the
+        // TLS files once, and do each handshake in the connection's own task
+        // with a deadline, so one silent socket cannot stop the listener.
+        #[cfg(any(feature = "use-rustls", feature = "use-native-tls"))]
+        let acceptor = match &self.config.tls {
+            Some(c) => Some(Arc::new(TLSAcceptor::new(c)?)),
+            None => None,
+        };
+        let handshake_timeout = Duration::from_millis(config.connection_timeout_ms.into());
         info!(
             config = self.config.name,
             listen_addr = self.config.listen.to_string(),
@@ -399,67 +408,74 @@ impl<P: Protocol + Clone + Send + 'static> Server<P> {
                     continue;
                 }
             };
-
-            let (network, tenant_id) = match self.tls_accept(stream).await {
-                Ok(o) => o,
-                Err(e) => {
-                    error!(error=?e, "Tls accept error");
-                    continue;
-                }
-            };
-
-            info!(
-                name=?self.config.name, ?addr, count, tenant=?tenant_id, "accept"
-            );
+            // Small MQTT packets must not wait for Nagle.
+            let _ = stream.set_nodelay(true);
 
             let config = config.clone();
             let router_tx = self.router_tx.clone();
-            count += 1;
-
             let protocol = self.protocol.clone();
-            match link_type {
-                #[cfg(feature = "websocket")]
-                LinkType::Websocket => {
-                    let stream = match accept_hdr_async(network, WSCallback).await {
-                        Ok(s) => Box::new(WsStream::new(s)),
-                        Err(e) => {
-                            error!(error=?e, "Websocket failed handshake");
-                            continue;
+            let wills = self.awaiting_will_handler.clone();
+            let name = self.config.name.clone();
+            #[cfg(any(feature = "use-rustls", feature = "use-native-tls"))]
+            let acceptor = acceptor.clone();
+            count += 1;
+            let this = count;
+            task::spawn(async move {
+                #[cfg(any(feature = "use-rustls", feature = "use-native-tls"))]
+                let accepted: Result<(Box<dyn N>, Option<String>), String> = match acceptor {
+                    Some(acceptor) => {
+                        match time::timeout(handshake_timeout, acceptor.accept(stream)).await {
+                            Ok(Ok((tenant_id, network))) => Ok((network, tenant_id)),
+                            Ok(Err(e)) => Err(format!("{e:?}")),
+                            Err(_) => Err("TLS handshake timed out".to_owned()),
                         }
-                    };
-                    task::spawn(
-                        remote(
-                            config,
-                            tenant_id.clone(),
-                            router_tx,
-                            stream,
-                            protocol,
-                            self.awaiting_will_handler.clone(),
-                        )
-                        .instrument(tracing::info_span!(
-                            "websocket_link",
-                            client_id = field::Empty,
-                            connection_id = field::Empty
-                        )),
-                    )
+                    }
+                    None => Ok((Box::new(stream) as Box<dyn N>, None)),
+                };
+                #[cfg(not(any(feature = "use-rustls", feature = "use-native-tls")))]
+                let accepted: Result<(Box<dyn N>, Option<String>), String> =
+                    Ok((Box::new(stream) as Box<dyn N>, None));
+                let _ = handshake_timeout;
+                let (network, tenant_id) = match accepted {
+                    Ok(o) => o,
+                    Err(e) => {
+                        error!(error = %e, ?addr, "Tls accept error");
+                        return;
+                    }
+                };
+
+                info!(name=?name, ?addr, count = this, tenant=?tenant_id, "accept");
+
+                match link_type {
+                    #[cfg(feature = "websocket")]
+                    LinkType::Websocket => {
+                        let stream = match accept_hdr_async(network, WSCallback).await {
+                            Ok(s) => Box::new(WsStream::new(s)),
+                            Err(e) => {
+                                error!(error=?e, "Websocket failed handshake");
+                                return;
+                            }
+                        };
+                        remote(config, tenant_id.clone(), router_tx, stream, protocol, wills)
+                            .instrument(tracing::info_span!(
+                                "websocket_link",
+                                client_id = field::Empty,
+                                connection_id = field::Empty
+                            ))
+                            .await
+                    }
+                    LinkType::Remote => {
+                        remote(config, tenant_id.clone(), router_tx, network, protocol, wills)
+                            .instrument(tracing::error_span!(
+                                "remote_link",
+                                ?tenant_id,
+                                client_id = field::Empty,
+                                connection_id = field::Empty,
+                            ))
+                            .await
+                    }
                 }
-                LinkType::Remote => task::spawn(
-                    remote(
-                        config,
-                        tenant_id.clone(),
-                        router_tx,
-                        network,
-                        protocol,
-                        self.awaiting_will_handler.clone(),
-                    )
-                    .instrument(tracing::error_span!(
-                        "remote_link",
-                        ?tenant_id,
-                        client_id = field::Empty,
-                        connection_id = field::Empty,
-                    )),
-                ),
-            };
+            });
 
             time::sleep(delay).await;
         }
