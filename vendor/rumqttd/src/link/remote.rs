@@ -120,7 +120,8 @@ impl<P: Protocol> RemoteLink<P> {
             network,
             link_tx,
             link_rx,
-            notifications: VecDeque::with_capacity(100),
+            // Picket patch 5: grow on demand.
+            notifications: VecDeque::with_capacity(4),
             will_delay_interval,
         })
     }

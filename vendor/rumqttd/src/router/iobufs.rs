@@ -28,11 +28,16 @@ pub struct Incoming {
     pub(crate) meter: IncomingMeter,
 }
 
+/// What a connection's queues start with; they grow (to at most the limits
+/// the router enforces) when traffic needs it.
+const INITIAL_CAPACITY: usize = 4;
+
 impl Incoming {
     #[inline]
     pub(crate) fn new(client_id: String) -> Self {
         Self {
-            buffer: Arc::new(Mutex::new(VecDeque::with_capacity(MAX_CHANNEL_CAPACITY))),
+            // Picket patch 5: grow on demand (see PICKET-PATCHES.md).
+            buffer: Arc::new(Mutex::new(VecDeque::with_capacity(INITIAL_CAPACITY))),
             meter: Default::default(),
             client_id,
         }
@@ -72,13 +77,11 @@ impl Outgoing {
     #[inline]
     pub(crate) fn new(client_id: String) -> (Self, Receiver<()>) {
         let (handle, rx) = flume::bounded(MAX_CHANNEL_CAPACITY);
-        let data_buffer = VecDeque::with_capacity(MAX_CHANNEL_CAPACITY);
-        let inflight_buffer = VecDeque::with_capacity(MAX_INFLIGHT);
-        let unacked_pubrels = VecDeque::with_capacity(MAX_INFLIGHT);
-
-        // Ensure that there won't be any new allocations
-        assert!(MAX_INFLIGHT <= inflight_buffer.capacity());
-        assert!(MAX_CHANNEL_CAPACITY <= data_buffer.capacity());
+        // Picket patch 5: grow on demand instead of reserving the maximum
+        // for every connection (see PICKET-PATCHES.md).
+        let data_buffer = VecDeque::with_capacity(INITIAL_CAPACITY);
+        let inflight_buffer = VecDeque::with_capacity(INITIAL_CAPACITY);
+        let unacked_pubrels = VecDeque::new();
 
         let outgoing = Self {
             client_id,
