@@ -1,10 +1,11 @@
 //! The one task that publishes to units through the hub's broker link.
 //!
-//! rumqttd's in-process links publish at QoS 0, so a unit receives hub
-//! messages at QoS 0 whatever it subscribed with. Nothing depends on that
-//! delivery: event acks are repeated when the unit resends an event, desired
-//! config is retained and re-read on every (re)subscribe, and commands are
-//! acknowledged by the unit.
+//! rumqttd's in-process link hands messages to the router without a PUBACK
+//! of its own; the router delivers them to each unit at the unit's
+//! subscription QoS (1, with the unit's PUBACK). Nothing depends on that
+//! delivery alone: event acks are repeated when the unit resends an event,
+//! desired config is retained and re-read on every (re)subscribe, and
+//! commands are acknowledged by the unit.
 
 use picket_proto::codec::{CodecError, encode};
 use picket_proto::message::Envelope;
