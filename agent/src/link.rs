@@ -5,6 +5,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use picket_proto::backoff::Backoff;
 use picket_proto::codec::{MAX_MESSAGE_BYTES, encode};
 use picket_proto::ids::UnitId;
 use picket_proto::message::{Body, Envelope, UnitStatus};
@@ -112,7 +113,7 @@ async fn drive(
     clock: Arc<dyn Clock>,
     events: mpsc::Sender<LinkEvent>,
 ) {
-    let mut backoff = Backoff::new();
+    let mut backoff = Backoff::default();
     loop {
         match eventloop.poll().await {
             Ok(Event::Incoming(Packet::ConnAck(ack))) => {
@@ -157,62 +158,15 @@ async fn drive(
                 if events.send(LinkEvent::Disconnected(reason)).await.is_err() {
                     return;
                 }
-                tokio::time::sleep(backoff.next_delay()).await;
+                tokio::time::sleep(backoff.next_delay(jitter())).await;
             }
         }
     }
 }
 
-/// Exponential backoff from 0.5 s to 30 s with ±25 % jitter, so a fleet
-/// that lost the hub together does not reconnect in lockstep.
-#[derive(Debug)]
-struct Backoff {
-    attempt: u32,
-}
-
-impl Backoff {
-    fn new() -> Backoff {
-        Backoff { attempt: 0 }
-    }
-
-    fn reset(&mut self) {
-        self.attempt = 0;
-    }
-
-    fn next_delay(&mut self) -> Duration {
-        let base_ms = (500u64 << self.attempt.min(6)).min(30_000);
-        self.attempt = self.attempt.saturating_add(1);
-        let mut r = [0u8; 2];
-        let jitter = if getrandom::fill(&mut r).is_ok() {
-            f64::from(u16::from_le_bytes(r)) / f64::from(u16::MAX) * 0.5 - 0.25
-        } else {
-            0.0
-        };
-        Duration::from_millis((base_ms as f64 * (1.0 + jitter)) as u64)
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn backoff_grows_to_thirty_seconds_with_jitter_and_resets() {
-        let mut b = Backoff::new();
-        let first = b.next_delay();
-        assert!(
-            first >= Duration::from_millis(375) && first <= Duration::from_millis(625),
-            "{first:?}"
-        );
-        for _ in 0..20 {
-            b.next_delay();
-        }
-        let late = b.next_delay();
-        assert!(
-            late >= Duration::from_millis(22_500) && late <= Duration::from_millis(37_500),
-            "{late:?}"
-        );
-        b.reset();
-        assert!(b.next_delay() <= Duration::from_millis(625));
-    }
+/// Random bits for the backoff's jitter.
+fn jitter() -> u16 {
+    let mut r = [0u8; 2];
+    let _ = getrandom::fill(&mut r);
+    u16::from_le_bytes(r)
 }

@@ -18,6 +18,7 @@
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
 
 pub mod arming;
+pub mod backoff;
 pub mod clock;
 pub mod codec;
 pub mod disarm;

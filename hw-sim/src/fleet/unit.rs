@@ -13,6 +13,7 @@
 //!   (new event, ack, reply, connection) or until the next heartbeat or
 //!   resend is due.
 
+use picket_proto::backoff::Backoff;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
@@ -226,7 +227,7 @@ pub(super) async fn driver(
                 counter.fetch_add(1, Ordering::Relaxed);
                 *lock(&shared.last_error) = Some(format!("unit {}: {e}", unit.id));
                 tracing::debug!(unit = %unit.id, error = %e, was_connected, "connection lost; retrying");
-                tokio::time::sleep(backoff.next_delay()).await;
+                tokio::time::sleep(backoff.next_delay(jitter())).await;
             }
         }
     }
@@ -327,46 +328,9 @@ fn on_message(shared: &Shared, index: usize, topic: &str, payload: &[u8]) {
     }
 }
 
-/// The agent's reconnect backoff: 0.5 s doubling to 30 s, ±25 % jitter, so
-/// units that lost the hub together do not come back in lockstep.
-#[derive(Debug, Default)]
-struct Backoff {
-    attempt: u32,
-}
-
-impl Backoff {
-    fn reset(&mut self) {
-        self.attempt = 0;
-    }
-
-    fn next_delay(&mut self) -> Duration {
-        let base_ms = (500u64 << self.attempt.min(6)).min(30_000);
-        self.attempt = self.attempt.saturating_add(1);
-        let mut r = [0u8; 2];
-        let jitter = if getrandom::fill(&mut r).is_ok() {
-            f64::from(u16::from_le_bytes(r)) / f64::from(u16::MAX) * 0.5 - 0.25
-        } else {
-            0.0
-        };
-        Duration::from_millis((base_ms as f64 * (1.0 + jitter)) as u64)
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn backoff_grows_to_thirty_seconds_with_jitter_and_resets() {
-        let mut b = Backoff::default();
-        let first = b.next_delay();
-        assert!(first >= Duration::from_millis(375) && first <= Duration::from_millis(625));
-        for _ in 0..20 {
-            b.next_delay();
-        }
-        let late = b.next_delay();
-        assert!(late >= Duration::from_millis(22_500) && late <= Duration::from_millis(37_500));
-        b.reset();
-        assert!(b.next_delay() <= Duration::from_millis(625));
-    }
+/// Random bits for the backoff's jitter.
+fn jitter() -> u16 {
+    let mut r = [0u8; 2];
+    let _ = getrandom::fill(&mut r);
+    u16::from_le_bytes(r)
 }
