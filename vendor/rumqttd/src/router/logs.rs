@@ -379,9 +379,10 @@ pub struct AckLog {
 impl AckLog {
     /// New log
     pub fn new() -> AckLog {
+        // Picket patch 5: grow on demand (see PICKET-PATCHES.md).
         AckLog {
-            committed: VecDeque::with_capacity(100),
-            recorded: VecDeque::with_capacity(100),
+            committed: VecDeque::with_capacity(4),
+            recorded: VecDeque::new(),
         }
     }
 
