@@ -51,6 +51,8 @@ pub struct Core {
     /// The state and reason last applied.
     current: Option<(ArmState, Reason, String)>,
     revisit_at: Option<Timestamp>,
+    /// When the applied state next changes by itself (for reports).
+    changes_at: Option<Timestamp>,
     warning_until: Option<Timestamp>,
     drain: Drain,
     connected: bool,
@@ -98,6 +100,7 @@ impl Core {
             config_error: None,
             current: None,
             revisit_at: None,
+            changes_at: None,
             warning_until: None,
             drain: Drain::new(
                 sync.max_in_flight,
@@ -294,7 +297,7 @@ impl Core {
     /// Evaluates the arm state now; records and applies a change.
     async fn rearm(&mut self) {
         let now = self.clock.now();
-        let (state, reason, text, revisit) = match &self.config {
+        let (state, reason, text, revisit, changes_at) = match &self.config {
             Some(config) => {
                 let inputs = ArmingInputs {
                     schedule: &config.schedule,
@@ -304,16 +307,18 @@ impl Core {
                 };
                 let e = evaluate(&inputs, now);
                 let text = e.to_string();
-                (e.state, e.reason, text, e.revisit_at)
+                (e.state, e.reason, text, e.revisit_at, e.changes_at)
             }
             None => (
                 ArmState::Disarmed,
                 Reason::Schedule { until: None },
                 "disarmed: waiting for configuration from the hub".to_owned(),
                 None,
+                None,
             ),
         };
         self.revisit_at = revisit;
+        self.changes_at = changes_at;
         let changed_state = self.current.as_ref().is_none_or(|(s, _, _)| *s != state);
         let changed_reason = self.current.as_ref().is_none_or(|(_, r, _)| *r != reason);
         if !changed_state && !changed_reason {
@@ -426,21 +431,12 @@ impl Core {
             Some((s, _, text)) => (*s, text.clone()),
             None => (ArmState::Disarmed, "starting".to_owned()),
         };
-        let changes_at = self.config.as_ref().and_then(|config| {
-            let inputs = ArmingInputs {
-                schedule: &config.schedule,
-                level: &config.level,
-                disarm: config.disarm.as_ref(),
-                relocation: config.relocation,
-            };
-            evaluate(&inputs, self.clock.now()).changes_at
-        });
         let reported = ReportedState {
             applied_config: self.config.as_ref().map(|c| c.version),
             config_error: self.config_error.clone(),
             state,
             reason: text,
-            changes_at,
+            changes_at: self.changes_at,
             relocation: self
                 .config
                 .as_ref()
