@@ -17,7 +17,9 @@ use std::thread;
 
 use picket_proto::topic::{Direction, Topic, TopicKind};
 use rumqttd::local::{LinkRx, LinkTx};
-use rumqttd::{Broker, Config, ConnectionSettings, RouterConfig, ServerSettings, TlsConfig};
+use rumqttd::{
+    Broker, Config, ConnectionSettings, RouterConfig, SegmentConfig, ServerSettings, TlsConfig,
+};
 
 use crate::config::MqttConfig;
 
@@ -35,6 +37,42 @@ pub enum BrokerError {
     /// The broker thread could not start.
     #[error("cannot start the broker thread: {0}")]
     Thread(std::io::Error),
+}
+
+/// How much each topic's log in the broker may hold.
+///
+/// rumqttd keeps every message in a per-filter log until the log is full
+/// and its oldest segment is dropped, whether or not it was delivered; with
+/// its defaults every unit's down topics and the hub's up filters would grow
+/// by every message until 64 MiB each (measured: 1.5 KiB of hub memory per
+/// event). Nothing here needs old messages: the hub reads its up filters as
+/// they come (an event dropped from a full log is resent by its unit, which
+/// deletes it only on the hub's ack), desired config is full state (the
+/// newest is always kept, and retained separately), acks are repeated when
+/// a unit resends, and commands expire. So each log keeps little: a unit's
+/// down logs at most two segments of 1 KiB (the minimum rumqttd allows) plus
+/// the message being added; commands 8 KiB so a few can wait for an offline
+/// unit; the hub's up logs enough to absorb an ingest stall (events: two
+/// segments of 512 KiB, some 5,000 events, a few MiB of memory at most).
+pub(crate) fn segment_limits() -> HashMap<String, SegmentConfig> {
+    TopicKind::ALL
+        .into_iter()
+        .map(|kind| {
+            let (max_segment_size, max_segment_count) = match kind {
+                TopicKind::Event => (512 * 1024, 2),
+                TopicKind::Command => (8 * 1024, 2),
+                kind if kind.direction() == Direction::Down => (1024, 2),
+                _ => (64 * 1024, 2),
+            };
+            (
+                Topic::filter_all_units(kind),
+                SegmentConfig {
+                    max_segment_size,
+                    max_segment_count,
+                },
+            )
+        })
+        .collect()
 }
 
 /// The hub's two ends of its in-process link.
@@ -91,6 +129,7 @@ pub fn start(config: &MqttConfig) -> Result<HubLink, BrokerError> {
             max_outgoing_packet_count: 200,
             max_segment_size: 16 * 1024 * 1024,
             max_segment_count: 4,
+            custom_segment: Some(segment_limits()),
             ..RouterConfig::default()
         },
         v4: Some(HashMap::from([("units".to_owned(), server)])),
@@ -115,4 +154,45 @@ pub fn start(config: &MqttConfig) -> Result<HubLink, BrokerError> {
         })
         .map_err(BrokerError::Thread)?;
     Ok(HubLink { tx, rx })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use picket_proto::ids::UnitId;
+
+    #[test]
+    fn every_unit_topic_gets_exactly_one_small_bounded_log() {
+        let limits = segment_limits();
+        let unit = UnitId::from_uuid(uuid::Uuid::from_bytes([7; 16]));
+        for kind in TopicKind::ALL {
+            // rumqttd picks the limit whose key matches the filter a log is
+            // made for: a unit's own subscription for down topics, the hub's
+            // wildcard filter for up topics.
+            let filter = match kind.direction() {
+                Direction::Down => Topic::new(unit, kind).to_string(),
+                Direction::Up => Topic::filter_all_units(kind),
+            };
+            let matching: Vec<&SegmentConfig> = limits
+                .iter()
+                .filter(|(key, _)| rumqttd::protocol::matches(&filter, key))
+                .map(|(_, config)| config)
+                .collect();
+            assert_eq!(
+                matching.len(),
+                1,
+                "{filter} matches {} limits",
+                matching.len()
+            );
+            let config = matching[0];
+            // rumqttd panics below 1 KiB or with no segment.
+            assert!(config.max_segment_size >= 1024, "{filter}");
+            assert!(config.max_segment_count >= 1, "{filter}");
+            let bound = config.max_segment_size * config.max_segment_count;
+            match kind.direction() {
+                Direction::Down => assert!(bound <= 16 * 1024, "{filter}: {bound} bytes per unit"),
+                Direction::Up => assert!(bound <= 1024 * 1024, "{filter}: {bound} bytes"),
+            }
+        }
+    }
 }

@@ -336,7 +336,8 @@ impl LinkRx {
             router_tx,
             router_rx,
             send_buffer: outgoing_data_buffer,
-            cache: VecDeque::with_capacity(100),
+            // Picket patch 6: grow on demand (was 100 notifications).
+            cache: VecDeque::new(),
         }
     }
 

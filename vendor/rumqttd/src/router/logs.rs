@@ -1,6 +1,6 @@
 use super::Ack;
 use slab::Slab;
-use tracing::{info, trace};
+use tracing::{debug, trace};
 
 use crate::protocol::{
     matches, ConnAck, ConnAckProperties, PingResp, PubAck, PubComp, PubRec, PubRel, Publish,
@@ -327,7 +327,7 @@ where
         if let Some(config) = &router_config.custom_segment {
             for (f, segment_config) in config {
                 if matches(filter, f) {
-                    info!("Overriding segment config for filter: {}", filter);
+                    debug!("Overriding segment config for filter: {}", filter);
                     max_segment_size = segment_config.max_segment_size;
                     max_mem_segments = segment_config.max_segment_count;
                 }
@@ -337,7 +337,9 @@ where
         // max_segment_size: usize, max_mem_segments: usize
         let log = CommitLog::new(max_segment_size, max_mem_segments).unwrap();
 
-        let waiters = Waiters::with_capacity(10);
+        // Picket patch 6: grow on demand (one waiter per subscriber; a
+        // unit's own filters only ever have one).
+        let waiters = Waiters::with_capacity(0);
         let metrics = SubscriptionMeter::default();
         Data {
             filter: filter.to_owned(),

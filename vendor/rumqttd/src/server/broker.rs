@@ -424,7 +424,7 @@ impl<P: Protocol + Clone + Send + 'static> Server<P> {
                 #[cfg(any(feature = "use-rustls", feature = "use-native-tls"))]
                 let accepted: Result<(Box<dyn N>, Option<String>), String> = match acceptor {
                     Some(acceptor) => {
-                        match time::timeout(handshake_timeout, acceptor.accept(stream)).await {
+                        match time::timeout(handshake_timeout, Box::pin(acceptor.accept(stream))).await {
                             Ok(Ok((tenant_id, network))) => Ok((network, tenant_id)),
                             Ok(Err(e)) => Err(format!("{e:?}")),
                             Err(_) => Err("TLS handshake timed out".to_owned()),
@@ -522,7 +522,9 @@ async fn remote<P: Protocol>(
 
     let dynamic_filters = config.dynamic_filters;
 
-    let connect_packet = match mqtt_connect(config, &mut network).await {
+    // Picket patch 6: transient futures are boxed so the connection task
+    // only keeps the steady state's size for its whole life.
+    let connect_packet = match Box::pin(mqtt_connect(config, &mut network)).await {
         Ok(p) => p,
         Err(e) => {
             error!(error=?e, "Error while handling MQTT connect packet");
@@ -592,14 +594,14 @@ async fn remote<P: Protocol>(
         .insert(client_id.clone(), will_tx);
 
     // Start the link
-    let mut link = match RemoteLink::new(
+    let mut link = match Box::pin(RemoteLink::new(
         router_tx.clone(),
         tenant_id.clone(),
         network,
         connect_packet,
         dynamic_filters,
         assigned_client_id,
-    )
+    ))
     .await
     {
         Ok(l) => l,
