@@ -115,6 +115,10 @@ define_id!(
     OrgId, "organisation"
 );
 define_id!(
+    /// A person who signs in to the hub (never sent to units).
+    UserId, "user"
+);
+define_id!(
     /// A site (a customer location; may be a sub-site of a master site).
     SiteId, "site"
 );

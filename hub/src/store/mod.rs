@@ -5,6 +5,7 @@
 //! Inserts of events are idempotent on the event id: a redelivered event is
 //! acknowledged again but never stored twice.
 
+mod audit;
 mod schema;
 mod sites;
 
@@ -15,6 +16,7 @@ use picket_proto::ids::{EventId, SiteId, UnitId};
 use picket_proto::message::{Event, Health, ReportedState, UnitStatus};
 use rusqlite::{Connection, params};
 
+pub use audit::{AuditCheck, AuditEntry, AuditRecord};
 pub use schema::CURRENT as SCHEMA_VERSION;
 pub use sites::SiteRow;
 
@@ -327,7 +329,7 @@ struct RawUnit {
     health: Option<String>,
 }
 
-fn uuid_from(bytes: &[u8]) -> Result<uuid::Uuid, StoreError> {
+pub(crate) fn uuid_from(bytes: &[u8]) -> Result<uuid::Uuid, StoreError> {
     uuid::Uuid::from_slice(bytes).map_err(|e| StoreError::Encoding(e.to_string()))
 }
 

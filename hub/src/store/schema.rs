@@ -40,6 +40,108 @@ const MIGRATIONS: &[&str] = &[
         body BLOB NOT NULL               -- the Event as CBOR, exactly as sent
     ) STRICT;
     CREATE INDEX events_by_unit ON events(unit, at);",
+    // 2: the access model: organisations, sub-sites, users, sign-in
+    // sessions, API tokens, single-use links, dealer access, audit, mail.
+    // Secrets (session ids, tokens, links) are stored only as SHA-256
+    // hashes, so a copy of the database signs nobody in.
+    "CREATE TABLE organisations (
+        id BLOB PRIMARY KEY,
+        kind TEXT NOT NULL CHECK (kind IN ('operator', 'customer', 'dealer')),
+        name TEXT NOT NULL,
+        sharing TEXT NOT NULL,           -- JSON Sharing (customers)
+        created_at INTEGER NOT NULL
+    ) STRICT;
+    CREATE TABLE org_dealers (
+        customer BLOB NOT NULL REFERENCES organisations(id),
+        dealer BLOB NOT NULL REFERENCES organisations(id),
+        PRIMARY KEY (customer, dealer)
+    ) STRICT, WITHOUT ROWID;
+    ALTER TABLE sites ADD COLUMN org BLOB REFERENCES organisations(id);
+    ALTER TABLE sites ADD COLUMN parent BLOB REFERENCES sites(id);
+    CREATE INDEX sites_by_org ON sites(org);
+    CREATE TABLE users (
+        id BLOB PRIMARY KEY,
+        org BLOB NOT NULL REFERENCES organisations(id),
+        email TEXT NOT NULL UNIQUE COLLATE NOCASE,
+        name TEXT NOT NULL,
+        role TEXT NOT NULL,
+        scope TEXT NOT NULL,             -- JSON SiteScope
+        status TEXT NOT NULL CHECK (status IN ('invited', 'active', 'revoked')),
+        password TEXT,                   -- argon2id PHC string; NULL until set
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL
+    ) STRICT;
+    CREATE INDEX users_by_org ON users(org);
+    CREATE TABLE sessions (
+        id_hash BLOB PRIMARY KEY,
+        user BLOB NOT NULL REFERENCES users(id),
+        created_at INTEGER NOT NULL,
+        last_seen INTEGER NOT NULL,
+        expires_at INTEGER NOT NULL,     -- absolute expiry
+        ended_at INTEGER,
+        address TEXT NOT NULL,
+        user_agent TEXT NOT NULL
+    ) STRICT;
+    CREATE INDEX sessions_by_user ON sessions(user);
+    CREATE TABLE api_tokens (
+        id BLOB PRIMARY KEY,
+        user BLOB NOT NULL REFERENCES users(id),
+        name TEXT NOT NULL,
+        secret_hash BLOB NOT NULL UNIQUE,
+        permissions TEXT NOT NULL,       -- JSON list: the token's scope
+        created_at INTEGER NOT NULL,
+        expires_at INTEGER NOT NULL,
+        revoked_at INTEGER,
+        last_used INTEGER
+    ) STRICT;
+    CREATE TABLE links (
+        token_hash BLOB PRIMARY KEY,
+        purpose TEXT NOT NULL CHECK (purpose IN ('invitation', 'password_reset', 'dealer_request')),
+        user BLOB REFERENCES users(id),
+        detail TEXT NOT NULL,            -- JSON, per purpose
+        created_at INTEGER NOT NULL,
+        expires_at INTEGER NOT NULL,
+        used_at INTEGER
+    ) STRICT;
+    CREATE TABLE dealer_grants (
+        id BLOB PRIMARY KEY,
+        customer BLOB NOT NULL REFERENCES organisations(id),
+        dealer BLOB NOT NULL REFERENCES organisations(id),
+        kind TEXT NOT NULL,              -- direct (2 h) or by_request (24 h)
+        granted_by BLOB NOT NULL REFERENCES users(id),
+        starts_at INTEGER NOT NULL,
+        ends_at INTEGER NOT NULL,
+        ended_early_at INTEGER,
+        dealer_signed_in_at INTEGER
+    ) STRICT;
+    CREATE INDEX dealer_grants_by_customer ON dealer_grants(customer, ends_at);
+    CREATE TABLE audit (
+        seq INTEGER PRIMARY KEY,         -- 1, 2, 3 ... without gaps
+        at INTEGER NOT NULL,
+        actor BLOB,                      -- NULL: the hub itself
+        actor_label TEXT NOT NULL,       -- e-mail or 'operator token' at the time
+        address TEXT NOT NULL,
+        action TEXT NOT NULL,
+        target TEXT NOT NULL,
+        org BLOB,                        -- whose business it was, for reading
+        detail TEXT NOT NULL,            -- JSON
+        prev_hash BLOB NOT NULL,
+        hash BLOB NOT NULL
+    ) STRICT;
+    CREATE INDEX audit_by_org ON audit(org, seq);
+    CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit
+        BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+    CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit
+        BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+    CREATE TABLE mail_log (
+        id INTEGER PRIMARY KEY,
+        at INTEGER NOT NULL,
+        recipient TEXT NOT NULL,
+        subject TEXT NOT NULL,
+        purpose TEXT NOT NULL,
+        outcome TEXT NOT NULL,           -- 'sent' or the error
+        attempts INTEGER NOT NULL
+    ) STRICT;",
 ];
 
 /// The schema version this build writes.
@@ -47,6 +149,11 @@ pub const CURRENT: u32 = MIGRATIONS.len() as u32;
 
 /// Brings `conn` up to [`CURRENT`]; refuses a database from a newer build.
 pub fn migrate(conn: &mut Connection) -> Result<u32, super::StoreError> {
+    migrate_to(conn, CURRENT)
+}
+
+/// Brings `conn` up to `target` (tests step through the migrations).
+pub(crate) fn migrate_to(conn: &mut Connection, target: u32) -> Result<u32, super::StoreError> {
     let version: u32 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
     if version > CURRENT {
         return Err(super::StoreError::TooNew {
@@ -54,11 +161,12 @@ pub fn migrate(conn: &mut Connection) -> Result<u32, super::StoreError> {
             supported: CURRENT,
         });
     }
-    for (index, sql) in MIGRATIONS.iter().enumerate().skip(version as usize) {
+    let wanted = MIGRATIONS.iter().take(target as usize);
+    for (index, sql) in wanted.enumerate().skip(version as usize) {
         let tx = conn.transaction()?;
         tx.execute_batch(sql)?;
         tx.pragma_update(None, "user_version", index as u32 + 1)?;
         tx.commit()?;
     }
-    Ok(CURRENT)
+    Ok(target.max(version))
 }

@@ -100,18 +100,73 @@ fn a_database_from_a_newer_hub_is_refused() {
     assert!(err.to_string().contains("upgrade the hub"), "{err}");
 }
 
-#[test]
-fn migration_one_creates_the_tables() {
-    let (_dir, store) = open();
-    let tables: Vec<String> = store
-        .conn
-        .prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
+fn tables(conn: &rusqlite::Connection) -> Vec<String> {
+    conn.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
         .unwrap()
         .query_map([], |r| r.get(0))
         .unwrap()
         .collect::<Result<_, _>>()
+        .unwrap()
+}
+
+#[test]
+fn migration_one_creates_the_sync_tables() {
+    let mut conn = rusqlite::Connection::open_in_memory().unwrap();
+    assert_eq!(schema::migrate_to(&mut conn, 1).unwrap(), 1);
+    assert_eq!(tables(&conn), ["events", "sites", "units"]);
+}
+
+#[test]
+fn migration_two_adds_the_access_model_and_keeps_existing_rows() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("hub.db");
+    {
+        let mut conn = rusqlite::Connection::open(&path).unwrap();
+        schema::migrate_to(&mut conn, 1).unwrap();
+        conn.execute(
+            "INSERT INTO sites (id, name, schedule, level, version) VALUES (x'01', 'Yard', '{}', '\"normal\"', 3)",
+            [],
+        )
         .unwrap();
-    assert_eq!(tables, ["events", "sites", "units"]);
+    }
+    let store = Store::open(&path).unwrap();
+    assert_eq!(
+        tables(&store.conn),
+        [
+            "api_tokens",
+            "audit",
+            "dealer_grants",
+            "events",
+            "links",
+            "mail_log",
+            "org_dealers",
+            "organisations",
+            "sessions",
+            "sites",
+            "units",
+            "users"
+        ]
+    );
+    let (name, version, org, parent): (String, i64, Option<Vec<u8>>, Option<Vec<u8>>) = store
+        .conn
+        .query_row("SELECT name, version, org, parent FROM sites", [], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+        })
+        .unwrap();
+    assert_eq!(
+        (name.as_str(), version, org, parent),
+        ("Yard", 3, None, None)
+    );
+}
+
+#[test]
+fn a_new_store_is_in_wal_mode_at_the_current_version() {
+    let (_dir, store) = open();
+    let version: u32 = store
+        .conn
+        .query_row("PRAGMA user_version", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(version, SCHEMA_VERSION);
     let mode: String = store
         .conn
         .query_row("PRAGMA journal_mode", [], |r| r.get(0))
