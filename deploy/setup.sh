@@ -28,6 +28,8 @@ packages=(
   mosquitto mosquitto-clients
   # The demo talks to the operator API.
   curl python3
+  # A real SMTP server for the e-mail tests and the demo.
+  python3-aiosmtpd
 )
 
 missing=()

@@ -17,6 +17,7 @@ pub mod broker;
 pub mod clock;
 pub mod config;
 pub mod ingest;
+pub mod mail;
 pub mod publisher;
 pub mod run;
 pub mod store;
