@@ -5,8 +5,13 @@
 //! Inserts of events are idempotent on the event id: a redelivered event is
 //! acknowledged again but never stored twice.
 
+#[cfg(test)]
+mod access_tests;
 mod audit;
+mod directory;
+mod people;
 mod schema;
+mod signin;
 mod sites;
 
 use std::path::Path;
@@ -17,7 +22,10 @@ use picket_proto::message::{Event, Health, ReportedState, UnitStatus};
 use rusqlite::{Connection, params};
 
 pub use audit::{AuditCheck, AuditEntry, AuditRecord};
+pub use directory::DirectorySnapshot;
+pub use people::{AccountStatus, NewUser, OrgRow, UserRow};
 pub use schema::CURRENT as SCHEMA_VERSION;
+pub use signin::{LinkPurpose, LinkRefusal, SessionRow, TakenLink, TokenRow};
 pub use sites::SiteRow;
 
 /// A store operation failed.
@@ -39,6 +47,9 @@ pub enum StoreError {
     /// The thing asked for does not exist.
     #[error("{0} not found")]
     NotFound(String),
+    /// It would clash with what exists (a duplicate e-mail, say).
+    #[error("{0}")]
+    Conflict(String),
     /// A value could not be (de)serialized.
     #[error("cannot encode or decode a stored value: {0}")]
     Encoding(String),
