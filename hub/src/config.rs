@@ -41,6 +41,10 @@ pub struct HubConfig {
     /// Online/offline supervision.
     #[serde(default)]
     pub supervision: SupervisionConfig,
+    /// Outgoing e-mail (invitations, password resets, dealer access). Without
+    /// it nothing is e-mailed (and the log says so).
+    #[serde(default)]
+    pub mail: Option<crate::mail::MailConfig>,
 }
 
 /// The operator API listener.
@@ -54,6 +58,10 @@ pub struct ApiConfig {
     /// created with a random token, mode 0600, if missing).
     #[serde(default = "default_token_file")]
     pub token_file: PathBuf,
+    /// How people reach the hub, for links in e-mails (default
+    /// `https://localhost:8480`).
+    #[serde(default = "default_public_url")]
+    pub public_url: String,
 }
 
 impl Default for ApiConfig {
@@ -61,12 +69,16 @@ impl Default for ApiConfig {
         ApiConfig {
             listen: default_api_listen(),
             token_file: default_token_file(),
+            public_url: default_public_url(),
         }
     }
 }
 
 fn default_api_listen() -> SocketAddr {
     SocketAddr::from(([127, 0, 0, 1], 8480))
+}
+fn default_public_url() -> String {
+    "https://localhost:8480".into()
 }
 fn default_token_file() -> PathBuf {
     PathBuf::from("operator.token")

@@ -35,6 +35,9 @@ pub enum StartError {
     /// A thread could not start.
     #[error("cannot start a hub thread: {0}")]
     Thread(#[from] std::io::Error),
+    /// The `[mail]` settings are not usable.
+    #[error(transparent)]
+    Mail(crate::mail::MailError),
     /// The API listener could not be bound.
     #[error("cannot listen for the API on {addr}: {source}")]
     ApiListen {
@@ -103,7 +106,12 @@ pub async fn start(config: &HubConfig, clock: Arc<dyn Clock>) -> Result<Hub, Sta
 
     let token = operator_token(&config.api.token_file)?;
     let api_store = Store::open(&config.data_dir.join("hub.db"))?;
-    let state = api::ApiState::new(api_store, publisher.clone(), clock, token.clone());
+    let mailer = match &config.mail {
+        Some(mail) => Some(crate::mail::Mailer::new(mail).map_err(StartError::Mail)?),
+        None => None,
+    };
+    let state = api::ApiState::new(api_store, publisher.clone(), clock, token.clone())
+        .with_mail(mailer, &config.api.public_url);
     let listener = tokio::net::TcpListener::bind(config.api.listen)
         .await
         .map_err(|source| StartError::ApiListen {

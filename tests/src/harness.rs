@@ -112,7 +112,9 @@ impl TestHub {
             api: ApiConfig {
                 listen: SocketAddr::from((Ipv4Addr::LOCALHOST, 0)),
                 token_file: dir.path().join("operator.token"),
+                ..ApiConfig::default()
             },
+            mail: None,
         };
         adjust(&mut config);
         config.validate().expect("test hub config is valid");

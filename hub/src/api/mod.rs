@@ -7,26 +7,33 @@
 //! version and published, retained, to each affected unit at once; the unit
 //! list shows `pending` until the unit reports that version applied.
 
+#[cfg(test)]
+mod access_tests;
+pub mod caller;
+mod people;
+mod session;
 mod sites;
 #[cfg(test)]
 mod tests;
 mod units;
 
 use std::net::SocketAddr;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, RwLock};
 
-use axum::extract::{Request, State};
 use axum::http::StatusCode;
-use axum::middleware::{self, Next};
+use axum::middleware;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
 use axum::{Json, Router};
 use picket_proto::ids::UnitId;
 use picket_proto::message::{Body, Envelope};
 
+use crate::auth::session::SessionPolicy;
+use crate::auth::throttle::{Throttle, ThrottlePolicy};
 use crate::clock::Clock;
+use crate::mail::{Mail, MailError, Mailer};
 use crate::publisher::{Outgoing, PublishSender};
-use crate::store::{Store, StoreError};
+use crate::store::{DirectorySnapshot, Store, StoreError};
 
 /// What every handler shares.
 #[derive(Debug, Clone)]
@@ -35,6 +42,11 @@ pub struct ApiState {
     publisher: PublishSender,
     clock: Arc<dyn Clock>,
     token: Arc<str>,
+    session_policy: SessionPolicy,
+    throttle: Arc<Mutex<Throttle>>,
+    directory: Arc<RwLock<Arc<DirectorySnapshot>>>,
+    mailer: Option<Arc<Mailer>>,
+    public_url: Arc<str>,
 }
 
 impl ApiState {
@@ -45,12 +57,117 @@ impl ApiState {
         clock: Arc<dyn Clock>,
         token: String,
     ) -> ApiState {
+        let directory = store.directory().unwrap_or_else(|e| {
+            tracing::error!(error = %e, "cannot read the access directory; starting empty");
+            DirectorySnapshot::default()
+        });
         ApiState {
             store: Arc::new(Mutex::new(store)),
             publisher,
             clock,
             token: token.into(),
+            session_policy: SessionPolicy::default(),
+            throttle: Arc::new(Mutex::new(Throttle::new(ThrottlePolicy::default()))),
+            directory: Arc::new(RwLock::new(Arc::new(directory))),
+            mailer: None,
+            public_url: "https://localhost:8480".into(),
         }
+    }
+
+    /// Sends e-mail through `mailer`; links in e-mails start with
+    /// `public_url` (how people reach the hub, e.g. `https://hub.example`).
+    pub fn with_mail(mut self, mailer: Option<Mailer>, public_url: &str) -> ApiState {
+        self.mailer = mailer.map(Arc::new);
+        self.public_url = public_url.trim_end_matches('/').into();
+        self
+    }
+
+    /// Sends `mail` if e-mail is configured and records the outcome in the
+    /// mail log; true if the server took it.
+    async fn send_mail(&self, mail: Mail) -> bool {
+        let Some(mailer) = self.mailer.clone() else {
+            tracing::warn!(to = %mail.to, purpose = mail.purpose, "no [mail] configured; e-mail not sent");
+            return false;
+        };
+        let outcome = mailer.send(&mail).await;
+        let now = self.clock.now();
+        let (sent, attempts, text) = match &outcome {
+            Ok(attempts) => (true, *attempts, "sent".to_owned()),
+            Err(MailError::Send { attempts, last }) => (false, *attempts, last.clone()),
+            Err(e) => (false, 0, e.to_string()),
+        };
+        let logged = self
+            .with_store(move |s| {
+                Ok(s.record_mail(now, &mail.to, &mail.subject, mail.purpose, &text, attempts)?)
+            })
+            .await;
+        if let Err(e) = logged {
+            tracing::error!(error = %e, "cannot record an e-mail in the mail log");
+        }
+        sent
+    }
+
+    /// Appends an audit entry on its own (for the site and unit operations
+    /// of the sync issue, whose store methods do not yet take one).
+    async fn audit(&self, entry: crate::store::AuditEntry) {
+        let now = self.clock.now();
+        if let Err(e) = self.with_store(move |s| Ok(s.audit(&entry, now)?)).await {
+            tracing::error!(error = %e, "cannot write an audit entry");
+        }
+    }
+
+    /// The organisation owning `site`, if placed.
+    fn site_org(&self, site: picket_proto::ids::SiteId) -> Option<picket_proto::ids::OrgId> {
+        picket_access::Directory::site(&*self.directory(), site).map(|e| e.owner)
+    }
+
+    /// Checks `permission` on the site of `unit` (fleet view for an
+    /// unassigned unit) and returns the site.
+    async fn check_unit(
+        &self,
+        caller: &caller::Caller,
+        permission: picket_access::Permission,
+        unit: UnitId,
+    ) -> Result<Option<picket_proto::ids::SiteId>, ApiError> {
+        let row = self.with_store(move |s| Ok(s.unit(unit)?)).await?;
+        let Some(row) = row else {
+            return Err(ApiError::NotFound(format!("unit {unit} not found")));
+        };
+        match (row.site, &caller.actor) {
+            (_, None) => {}
+            (Some(site), Some(_)) => {
+                caller.check(self, permission, &picket_access::Target::Site(site))?
+            }
+            (None, Some(actor)) => caller.check(
+                self,
+                picket_access::Permission::ViewFleet,
+                &picket_access::Target::Organisation(actor.org),
+            )?,
+        }
+        Ok(row.site)
+    }
+
+    /// Whether the operator organisation exists.
+    fn directory_has_operator(&self) -> bool {
+        self.directory().has_kind(picket_access::OrgKind::Operator)
+    }
+
+    /// The access directory as of the last change.
+    pub fn directory(&self) -> Arc<DirectorySnapshot> {
+        match self.directory.read() {
+            Ok(d) => d.clone(),
+            Err(poisoned) => poisoned.into_inner().clone(),
+        }
+    }
+
+    /// Re-reads the directory after a change to organisations or sites.
+    async fn refresh_directory(&self) -> Result<(), ApiError> {
+        let fresh = self.with_store(|s| Ok(s.directory()?)).await?;
+        match self.directory.write() {
+            Ok(mut d) => *d = Arc::new(fresh),
+            Err(poisoned) => *poisoned.into_inner() = Arc::new(fresh),
+        }
+        Ok(())
     }
 
     /// Runs `f` with the store on a blocking thread.
@@ -104,12 +221,41 @@ impl ApiState {
     }
 }
 
+/// A JSON body whose every rejection (not JSON, wrong content type, unknown
+/// field, wrong type, too large) is a 4xx [`ApiError`] naming what is wrong,
+/// in the same `{"error": ...}` shape as every other error.
+#[derive(Debug)]
+pub struct ApiJson<T>(pub T);
+
+impl<S: Send + Sync, T: serde::de::DeserializeOwned> axum::extract::FromRequest<S> for ApiJson<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: axum::extract::Request, state: &S) -> Result<Self, ApiError> {
+        match Json::<T>::from_request(req, state).await {
+            Ok(Json(value)) => Ok(ApiJson(value)),
+            Err(rejection) => Err(ApiError::Invalid(format!(
+                "body: {}",
+                rejection.body_text()
+            ))),
+        }
+    }
+}
+
 /// An API error: one place maps kinds to statuses.
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
-    /// Missing or wrong token.
-    #[error("missing or invalid operator token")]
-    Unauthorized,
+    /// Not signed in, or the credential is no good (says which).
+    #[error("{0}")]
+    Unauthorized(String),
+    /// Signed in, but not allowed (says why).
+    #[error("{0}")]
+    Forbidden(String),
+    /// Clashes with what exists (names the field).
+    #[error("{0}")]
+    Conflict(String),
+    /// Too many attempts; try again after this many seconds.
+    #[error("too many failed sign-ins; try again in {0} s")]
+    TooManyRequests(u64),
     /// No such thing.
     #[error("{0}")]
     NotFound(String),
@@ -125,6 +271,7 @@ impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> ApiError {
         match e {
             StoreError::NotFound(what) => ApiError::NotFound(format!("{what} not found")),
+            StoreError::Conflict(what) => ApiError::Conflict(what),
             other => ApiError::Internal(other.to_string()),
         }
     }
@@ -133,7 +280,10 @@ impl From<StoreError> for ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let status = match &self {
-            ApiError::Unauthorized => StatusCode::UNAUTHORIZED,
+            ApiError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
+            ApiError::Conflict(_) => StatusCode::CONFLICT,
+            ApiError::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -141,11 +291,19 @@ impl IntoResponse for ApiError {
         if status == StatusCode::INTERNAL_SERVER_ERROR {
             tracing::error!(error = %self, "API request failed");
         }
-        (
+        let mut response = (
             status,
             Json(serde_json::json!({ "error": self.to_string() })),
         )
-            .into_response()
+            .into_response();
+        if let ApiError::TooManyRequests(seconds) = &self
+            && let Ok(v) = axum::http::HeaderValue::from_str(&seconds.to_string())
+        {
+            response
+                .headers_mut()
+                .insert(axum::http::header::RETRY_AFTER, v);
+        }
+        response
     }
 }
 
@@ -163,35 +321,40 @@ pub fn router(state: ApiState) -> Router {
             "/sites/{site}/disarm",
             put(sites::disarm).delete(sites::cancel_disarm),
         )
-        .route_layer(middleware::from_fn_with_state(state.clone(), require_token))
+        .route("/session", get(session::me).delete(session::logout))
+        .route("/sessions", get(session::list))
+        .route("/roles", get(people::roles))
+        .route(
+            "/organisations",
+            post(people::create_org).get(people::list_orgs),
+        )
+        .route(
+            "/organisations/{org}/users",
+            post(people::invite).get(people::list_users),
+        )
+        .route("/users/{user}", axum::routing::patch(people::edit_user))
+        .route("/users/{user}/revoke", post(people::revoke))
+        .route("/sessions/{handle}", axum::routing::delete(session::end))
+        .route_layer(middleware::from_fn_with_state(
+            state.clone(),
+            caller::require_caller,
+        ))
+        .with_state(state.clone());
+    // Signing in needs no caller.
+    let open = Router::new()
+        .route("/session", post(session::login))
+        .route("/invitations/accept", post(people::accept))
         .with_state(state);
     Router::new()
         .route("/health", get(health))
-        .nest("/api/v1", api)
+        .nest("/api/v1", open.merge(api))
 }
 
 async fn health() -> Json<serde_json::Value> {
     Json(serde_json::json!({ "status": "ok" }))
 }
 
-async fn require_token(State(state): State<ApiState>, request: Request, next: Next) -> Response {
-    let presented = request
-        .headers()
-        .get(axum::http::header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "));
-    match presented {
-        Some(token) if constant_time_eq(token.as_bytes(), state.token.as_bytes()) => {
-            next.run(request).await
-        }
-        _ => {
-            tracing::warn!(path = %request.uri().path(), "API request refused: bad operator token");
-            ApiError::Unauthorized.into_response()
-        }
-    }
-}
-
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+pub(crate) fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
@@ -201,9 +364,12 @@ pub async fn serve(
     state: ApiState,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router(state))
-        .with_graceful_shutdown(shutdown)
-        .await
+    axum::serve(
+        listener,
+        router(state).into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await
 }
 
 /// The address a listener is bound to, for logs.

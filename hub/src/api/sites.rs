@@ -9,8 +9,11 @@ use picket_proto::level::SecurityLevel;
 use picket_proto::schedule::{ScheduleSpec, WeeklySchedule};
 use serde::Deserialize;
 
-use super::{ApiError, ApiState};
+use super::caller::Caller;
+use super::{ApiError, ApiJson, ApiState};
 use crate::store::SiteRow;
+use axum::Extension;
+use picket_access::{Permission, Target};
 
 fn parse_site(text: &str) -> Result<SiteId, ApiError> {
     text.parse()
@@ -30,10 +33,20 @@ pub struct SiteBody {
 
 pub async fn upsert(
     State(state): State<ApiState>,
+    Extension(caller): Extension<Caller>,
     Path(site): Path<String>,
-    Json(body): Json<SiteBody>,
+    ApiJson(body): ApiJson<SiteBody>,
 ) -> Result<Json<SiteRow>, ApiError> {
     let site = parse_site(&site)?;
+    // Creating and renaming sites is the operator's job until sites
+    // are managed per organisation (ManageSites on a placed site).
+    if let Some(actor) = &caller.actor {
+        caller.check(
+            &state,
+            Permission::ManageOrganisations,
+            &Target::Organisation(actor.org),
+        )?;
+    }
     if body.name.trim().is_empty() || body.name.len() > 200 {
         return Err(ApiError::Invalid(
             "a site name must be 1-200 characters".into(),
@@ -49,16 +62,25 @@ pub async fn upsert(
             Ok((units, row))
         })
         .await?;
-    tracing::info!(target: "audit", actor = "operator", %site, "site created or renamed");
+    state
+        .audit(caller.audit(
+            "site.upsert",
+            format!("site:{site}"),
+            state.site_org(site),
+            serde_json::json!({ "name": row.name }),
+        ))
+        .await;
     state.publish_configs(units).await?;
     Ok(Json(row))
 }
 
 pub async fn get(
     State(state): State<ApiState>,
+    Extension(caller): Extension<Caller>,
     Path(site): Path<String>,
 ) -> Result<Json<SiteRow>, ApiError> {
     let site = parse_site(&site)?;
+    caller.check(&state, Permission::ViewSites, &Target::Site(site))?;
     let row = state.with_store(move |s| Ok(s.site(site)?)).await?;
     row.map(Json)
         .ok_or_else(|| ApiError::NotFound(format!("site {site} not found")))
@@ -66,24 +88,35 @@ pub async fn get(
 
 pub async fn schedule(
     State(state): State<ApiState>,
+    Extension(caller): Extension<Caller>,
     Path(site): Path<String>,
-    Json(spec): Json<ScheduleSpec>,
+    ApiJson(spec): ApiJson<ScheduleSpec>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     let site = parse_site(&site)?;
+    caller.check(&state, Permission::EditSchedule, &Target::Site(site))?;
     let schedule = validate(spec)?;
     let units = state
         .with_store(move |s| Ok(s.set_schedule(site, &schedule)?))
         .await?;
-    tracing::info!(target: "audit", actor = "operator", %site, "schedule changed");
+    state
+        .audit(caller.audit(
+            "site.schedule.set",
+            format!("site:{site}"),
+            state.site_org(site),
+            serde_json::Value::Null,
+        ))
+        .await;
     respond(&state, site, units).await
 }
 
 pub async fn level(
     State(state): State<ApiState>,
+    Extension(caller): Extension<Caller>,
     Path(site): Path<String>,
-    Json(level): Json<SecurityLevel>,
+    ApiJson(level): ApiJson<SecurityLevel>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     let site = parse_site(&site)?;
+    caller.check(&state, Permission::SetLevel, &Target::Site(site))?;
     if level.name.trim().is_empty() || level.centre_priority == 0 {
         return Err(ApiError::Invalid(
             "a level needs a name and a centre priority of 1 or more".into(),
@@ -92,7 +125,14 @@ pub async fn level(
     let units = state
         .with_store(move |s| Ok(s.set_level(site, &level)?))
         .await?;
-    tracing::info!(target: "audit", actor = "operator", %site, "security level changed");
+    state
+        .audit(caller.audit(
+            "site.level.set",
+            format!("site:{site}"),
+            state.site_org(site),
+            serde_json::Value::Null,
+        ))
+        .await;
     respond(&state, site, units).await
 }
 
@@ -105,28 +145,46 @@ pub struct DisarmBody {
 
 pub async fn disarm(
     State(state): State<ApiState>,
+    Extension(caller): Extension<Caller>,
     Path(site): Path<String>,
-    Json(body): Json<DisarmBody>,
+    ApiJson(body): ApiJson<DisarmBody>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     let site = parse_site(&site)?;
+    caller.check(&state, Permission::Disarm, &Target::Site(site))?;
     let disarm = TemporaryDisarm::new(state.clock.now(), body.until, body.by)
         .map_err(|e| ApiError::Invalid(e.to_string()))?;
     let units = state
         .with_store(move |s| Ok(s.set_disarm(site, Some(&disarm))?))
         .await?;
-    tracing::info!(target: "audit", actor = "operator", %site, until = %body.until, "site disarmed");
+    state
+        .audit(caller.audit(
+            "site.disarm",
+            format!("site:{site}"),
+            state.site_org(site),
+            serde_json::json!({ "until": body.until }),
+        ))
+        .await;
     respond(&state, site, units).await
 }
 
 pub async fn cancel_disarm(
     State(state): State<ApiState>,
+    Extension(caller): Extension<Caller>,
     Path(site): Path<String>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     let site = parse_site(&site)?;
+    caller.check(&state, Permission::Disarm, &Target::Site(site))?;
     let units = state
         .with_store(move |s| Ok(s.set_disarm(site, None)?))
         .await?;
-    tracing::info!(target: "audit", actor = "operator", %site, "disarm cancelled");
+    state
+        .audit(caller.audit(
+            "site.disarm.cancel",
+            format!("site:{site}"),
+            state.site_org(site),
+            serde_json::Value::Null,
+        ))
+        .await;
     respond(&state, site, units).await
 }
 

@@ -6,8 +6,11 @@ use picket_proto::ids::{SiteId, UnitId};
 use picket_proto::relocation::{RelocationActor, RelocationState};
 use serde::{Deserialize, Serialize};
 
-use super::{ApiError, ApiState};
+use super::caller::Caller;
+use super::{ApiError, ApiJson, ApiState};
 use crate::store::UnitRow;
+use axum::Extension;
+use picket_access::{OrgKind, Permission, Role, Target};
 
 /// A unit with whether its config is pending.
 #[derive(Debug, Serialize)]
@@ -23,8 +26,28 @@ fn parse_unit(text: &str) -> Result<UnitId, ApiError> {
         .map_err(|e: picket_proto::ids::IdError| ApiError::Invalid(e.to_string()))
 }
 
-pub async fn list(State(state): State<ApiState>) -> Result<Json<Vec<UnitView>>, ApiError> {
+pub async fn list(
+    State(state): State<ApiState>,
+    Extension(caller): Extension<Caller>,
+) -> Result<Json<Vec<UnitView>>, ApiError> {
     let units = state.with_store(|s| Ok(s.units()?)).await?;
+    let fleet = match &caller.actor {
+        None => true,
+        Some(actor) => caller
+            .check(
+                &state,
+                Permission::ViewFleet,
+                &Target::Organisation(actor.org),
+            )
+            .is_ok(),
+    };
+    let units = units.into_iter().filter(|u| match u.site {
+        Some(site) => caller
+            .check(&state, Permission::ViewUnits, &Target::Site(site))
+            .is_ok(),
+        // Unassigned units are fleet stock: operator roles only.
+        None => fleet,
+    });
     Ok(Json(
         units
             .into_iter()
@@ -43,10 +66,14 @@ pub struct EventsQuery {
 
 pub async fn events(
     State(state): State<ApiState>,
+    Extension(caller): Extension<Caller>,
     Path(unit): Path<String>,
     Query(q): Query<EventsQuery>,
 ) -> Result<Json<Vec<serde_json::Value>>, ApiError> {
     let unit = parse_unit(&unit)?;
+    state
+        .check_unit(&caller, Permission::ViewEvents, unit)
+        .await?;
     let limit = q.limit.unwrap_or(100).min(1000);
     let rows = state
         .with_store(move |s| Ok(s.events(unit, limit)?))
@@ -75,14 +102,23 @@ pub struct AssignBody {
 
 pub async fn assign(
     State(state): State<ApiState>,
+    Extension(caller): Extension<Caller>,
     Path(unit): Path<String>,
-    Json(body): Json<AssignBody>,
+    ApiJson(body): ApiJson<AssignBody>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     let unit = parse_unit(&unit)?;
+    caller.check(&state, Permission::ClaimUnits, &Target::Site(body.site))?;
     state
         .with_store(move |s| Ok(s.assign_unit(unit, body.site)?))
         .await?;
-    tracing::info!(target: "audit", actor = "operator", %unit, site = %body.site, "unit assigned to site");
+    state
+        .audit(caller.audit(
+            "unit.assign",
+            format!("unit:{unit}"),
+            state.site_org(body.site),
+            serde_json::json!({ "site": body.site }),
+        ))
+        .await;
     state.publish_configs(vec![unit]).await?;
     Ok(Json(serde_json::json!({ "unit": unit, "site": body.site })))
 }
@@ -101,21 +137,46 @@ fn default_actor() -> RelocationActor {
 
 pub async fn relocate(
     State(state): State<ApiState>,
+    Extension(caller): Extension<Caller>,
     Path(unit): Path<String>,
-    Json(body): Json<RelocateBody>,
+    ApiJson(body): ApiJson<RelocateBody>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     let unit = parse_unit(&unit)?;
+    let site = state
+        .check_unit(&caller, Permission::Relocate, unit)
+        .await?;
+    // Who moves it is who is signed in, never what the body claims.
+    let actor = match caller.actor.as_ref().map(|a| a.org_kind()) {
+        None => body.actor,
+        Some(OrgKind::Customer) => RelocationActor::Customer,
+        Some(_)
+            if caller
+                .actor
+                .as_ref()
+                .is_some_and(|a| a.role == Role::Installer) =>
+        {
+            RelocationActor::Installer
+        }
+        Some(_) => RelocationActor::MonitoringCentre,
+    };
     let to = state
         .with_store(move |s| {
             let (from, supported) = s.relocation(unit)?;
             let to = from
-                .move_to(body.to, body.actor, supported)
+                .move_to(body.to, actor, supported)
                 .map_err(|e| ApiError::Invalid(e.to_string()))?;
             s.set_relocation(unit, to)?;
             Ok(to)
         })
         .await?;
-    tracing::info!(target: "audit", actor = %body.actor, %unit, to = %to, "relocation state changed");
+    state
+        .audit(caller.audit(
+            "unit.relocation",
+            format!("unit:{unit}"),
+            site.and_then(|x| state.site_org(x)),
+            serde_json::json!({ "to": to, "as": actor }),
+        ))
+        .await;
     state.publish_configs(vec![unit]).await?;
     Ok(Json(serde_json::json!({ "unit": unit, "relocation": to })))
 }

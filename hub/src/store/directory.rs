@@ -40,6 +40,11 @@ impl Directory for DirectorySnapshot {
 }
 
 impl DirectorySnapshot {
+    /// Whether any organisation of `kind` exists.
+    pub fn has_kind(&self, kind: OrgKind) -> bool {
+        self.orgs.values().any(|(k, _)| *k == kind)
+    }
+
     /// Sites owned by `org`.
     pub fn sites_of(&self, org: OrgId) -> impl Iterator<Item = SiteId> + '_ {
         self.sites

@@ -473,3 +473,55 @@ impl Store {
         Ok(())
     }
 }
+
+impl Store {
+    /// Dealer-access grants made to `dealer` (ended early ones end then).
+    pub fn dealer_grants_of(
+        &self,
+        dealer: OrgId,
+    ) -> Result<Vec<picket_access::DealerGrant>, StoreError> {
+        let rows = self
+            .conn
+            .prepare_cached(
+                "SELECT customer, starts_at, MIN(ends_at, COALESCE(ended_early_at, ends_at))
+                 FROM dealer_grants WHERE dealer = ?1",
+            )?
+            .query_map(params![dealer.as_bytes().as_slice()], |r| {
+                Ok((
+                    r.get::<_, Vec<u8>>(0)?,
+                    r.get::<_, i64>(1)?,
+                    r.get::<_, i64>(2)?,
+                ))
+            })?
+            .collect::<Result<Vec<_>, _>>()?;
+        rows.into_iter()
+            .map(|(customer, from, until)| {
+                Ok(picket_access::DealerGrant {
+                    customer: OrgId::from_uuid(uuid_from(&customer)?),
+                    dealer,
+                    from: ts(from)?,
+                    until: ts(until)?,
+                })
+            })
+            .collect()
+    }
+}
+
+impl Store {
+    /// Records one e-mail send (or failure) in the mail log.
+    pub fn record_mail(
+        &mut self,
+        at: Timestamp,
+        recipient: &str,
+        subject: &str,
+        purpose: &str,
+        outcome: &str,
+        attempts: u32,
+    ) -> Result<(), StoreError> {
+        self.conn.execute(
+            "INSERT INTO mail_log (at, recipient, subject, purpose, outcome, attempts) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            params![ms(at), recipient, subject, purpose, outcome, attempts],
+        )?;
+        Ok(())
+    }
+}

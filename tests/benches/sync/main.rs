@@ -467,8 +467,10 @@ fn hub_config(dir: &Path, port: u16) -> HubConfig {
         api: ApiConfig {
             listen: SocketAddr::from((Ipv4Addr::LOCALHOST, 0)),
             token_file: dir.join("operator.token"),
+            ..ApiConfig::default()
         },
         supervision: SupervisionConfig::default(),
+        mail: None,
     }
 }
 
