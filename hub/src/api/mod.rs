@@ -10,11 +10,13 @@
 #[cfg(test)]
 mod access_tests;
 pub mod caller;
+mod orgs;
 mod people;
 mod session;
 mod sites;
 #[cfg(test)]
 mod tests;
+mod tokens;
 mod units;
 
 use std::net::SocketAddr;
@@ -334,6 +336,21 @@ pub fn router(state: ApiState) -> Router {
         )
         .route("/users/{user}", axum::routing::patch(people::edit_user))
         .route("/users/{user}/revoke", post(people::revoke))
+        .route(
+            "/organisations/{org}/sharing",
+            get(orgs::sharing).put(orgs::set_sharing),
+        )
+        .route(
+            "/organisations/{org}/sites",
+            post(orgs::create_site).get(orgs::list_sites),
+        )
+        .route(
+            "/organisations/{org}/dealers/{dealer}",
+            put(orgs::set_dealer).delete(orgs::set_dealer),
+        )
+        .route("/organisations/{org}/audit", get(orgs::audit))
+        .route("/tokens", post(tokens::create).get(tokens::list))
+        .route("/tokens/{id}", axum::routing::delete(tokens::revoke))
         .route("/sessions/{handle}", axum::routing::delete(session::end))
         .route_layer(middleware::from_fn_with_state(
             state.clone(),

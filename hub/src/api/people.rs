@@ -69,7 +69,7 @@ pub async fn roles() -> Json<Vec<RoleView>> {
     )
 }
 
-fn text_field(field: &str, value: &str, max: usize) -> Result<String, ApiError> {
+pub(super) fn text_field(field: &str, value: &str, max: usize) -> Result<String, ApiError> {
     let trimmed = value.trim();
     if trimmed.is_empty() {
         return Err(ApiError::Invalid(format!("{field}: must not be empty")));
@@ -104,12 +104,12 @@ fn email_field(value: &str) -> Result<String, ApiError> {
     }
 }
 
-fn parse_org(text: &str) -> Result<OrgId, ApiError> {
+pub(super) fn parse_org(text: &str) -> Result<OrgId, ApiError> {
     text.parse()
         .map_err(|e: picket_proto::ids::IdError| ApiError::Invalid(format!("organisation: {e}")))
 }
 
-fn new_id<T>(make: fn(uuid::Uuid) -> T, state: &ApiState) -> Result<T, ApiError> {
+pub(super) fn new_id<T>(make: fn(uuid::Uuid) -> T, state: &ApiState) -> Result<T, ApiError> {
     let mut random = [0u8; 10];
     getrandom::fill(&mut random).map_err(|e| ApiError::Internal(e.to_string()))?;
     let ms = state.clock.now().as_millisecond().max(0) as u64;

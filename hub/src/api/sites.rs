@@ -20,7 +20,7 @@ fn parse_site(text: &str) -> Result<SiteId, ApiError> {
         .map_err(|e: picket_proto::ids::IdError| ApiError::Invalid(e.to_string()))
 }
 
-fn validate(spec: ScheduleSpec) -> Result<WeeklySchedule, ApiError> {
+pub(super) fn validate(spec: ScheduleSpec) -> Result<WeeklySchedule, ApiError> {
     WeeklySchedule::new(spec).map_err(|e| ApiError::Invalid(format!("invalid schedule: {e}")))
 }
 

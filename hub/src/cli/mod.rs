@@ -1,5 +1,6 @@
 //! Command-line interface: one subcommand per file.
 
+mod audit;
 mod serve;
 
 use clap::{Parser, Subcommand};
@@ -15,6 +16,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     Serve(serve::Args),
+    Audit(audit::Args),
 }
 
 impl Cli {
@@ -22,6 +24,7 @@ impl Cli {
     pub fn run(self) -> anyhow::Result<()> {
         match self.command {
             Command::Serve(args) => serve::run(args),
+            Command::Audit(args) => audit::run(args),
         }
     }
 }

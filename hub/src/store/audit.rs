@@ -267,6 +267,31 @@ impl Store {
         rows.into_iter().map(Row::record).collect()
     }
 
+    /// Whether some entry has this hash (hex), i.e. an earlier head is
+    /// still part of the chain.
+    pub fn audit_has_hash(&self, hex_hash: &str) -> Result<bool, StoreError> {
+        let Some(bytes) = (0..hex_hash.len())
+            .step_by(2)
+            .map(|i| {
+                hex_hash
+                    .get(i..i + 2)
+                    .and_then(|b| u8::from_str_radix(b, 16).ok())
+            })
+            .collect::<Option<Vec<u8>>>()
+        else {
+            return Ok(false);
+        };
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT 1 FROM audit WHERE hash = ?1",
+                params![bytes],
+                |_| Ok(()),
+            )
+            .optional()?
+            .is_some())
+    }
+
     /// Walks the whole chain from the first entry and reports the first
     /// entry that is missing, moved or changed.
     pub fn verify_audit(&self) -> Result<AuditCheck, StoreError> {

@@ -1,0 +1,224 @@
+//! The access API over the real router and store (no sockets; the clock is
+//! simulated): the rig here, the tests by subject in the submodules.
+
+mod people;
+mod signin;
+mod sites;
+
+use std::sync::Arc;
+
+use axum::body::Body as HttpBody;
+use axum::http::{HeaderMap, Request, StatusCode};
+use http_body_util::BodyExt;
+use picket_proto::clock::ManualClock;
+use serde_json::{Value, json};
+use tokio::sync::mpsc;
+use tower::ServiceExt;
+
+use super::*;
+
+pub(super) const TOKEN: &str = "0123456789abcdef0123456789abcdef";
+pub(super) const GOOD_PASSWORD: &str = "correct horse battery staple";
+
+pub(super) enum Auth<'a> {
+    None,
+    Operator,
+    Cookie(&'a str),
+    Bearer(&'a str),
+}
+
+pub(super) struct Rig {
+    pub(super) dir: tempfile::TempDir,
+    app: Router,
+    pub(super) clock: ManualClock,
+    _published: mpsc::Receiver<crate::publisher::Outgoing>,
+}
+
+pub(super) fn rig() -> Rig {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(&dir.path().join("hub.db")).unwrap();
+    let (tx, published) = mpsc::channel(64);
+    let clock = ManualClock::new("2026-11-23T09:00Z".parse().unwrap());
+    let state = ApiState::new(store, tx, Arc::new(clock.clone()), TOKEN.into());
+    Rig {
+        dir,
+        app: router(state),
+        clock,
+        _published: published,
+    }
+}
+
+impl Rig {
+    pub(super) async fn call(
+        &self,
+        method: &str,
+        path: &str,
+        body: Option<Value>,
+        auth: Auth<'_>,
+    ) -> (StatusCode, HeaderMap, Value) {
+        let mut req = Request::builder().method(method).uri(path);
+        match auth {
+            Auth::None => {}
+            Auth::Operator => req = req.header("authorization", format!("Bearer {TOKEN}")),
+            Auth::Cookie(c) => req = req.header("cookie", format!("picket_session={c}")),
+            Auth::Bearer(t) => req = req.header("authorization", format!("Bearer {t}")),
+        }
+        let req = match body {
+            Some(b) => req
+                .header("content-type", "application/json")
+                .body(HttpBody::from(b.to_string())),
+            None => req.body(HttpBody::empty()),
+        }
+        .unwrap();
+        let resp = self.app.clone().oneshot(req).await.unwrap();
+        let status = resp.status();
+        let headers = resp.headers().clone();
+        let bytes = resp.into_body().collect().await.unwrap().to_bytes();
+        let value = if bytes.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_slice(&bytes)
+                .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into()))
+        };
+        (status, headers, value)
+    }
+
+    pub(super) async fn org(&self, kind: &str, name: &str) -> String {
+        let (status, _, body) = self
+            .call(
+                "POST",
+                "/api/v1/organisations",
+                Some(json!({ "kind": kind, "name": name })),
+                Auth::Operator,
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+        body["id"].as_str().unwrap().to_owned()
+    }
+
+    /// Invites with `auth`; returns (status, body).
+    pub(super) async fn invite(
+        &self,
+        org: &str,
+        email: &str,
+        role: &str,
+        scope: Value,
+        auth: Auth<'_>,
+    ) -> (StatusCode, Value) {
+        let (status, _, body) = self
+            .call(
+                "POST",
+                &format!("/api/v1/organisations/{org}/users"),
+                Some(json!({ "email": email, "name": email, "role": role, "scope": scope })),
+                auth,
+            )
+            .await;
+        (status, body)
+    }
+
+    /// An active user made by the operator token; returns a session cookie.
+    pub(super) async fn member(
+        &self,
+        org: &str,
+        email: &str,
+        role: &str,
+        scope: Value,
+    ) -> (String, String) {
+        let (status, body) = self.invite(org, email, role, scope, Auth::Operator).await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+        let link = body["invitation_link"].as_str().unwrap();
+        let token = link.split('#').nth(1).unwrap();
+        let (status, _, body) = self
+            .call(
+                "POST",
+                "/api/v1/invitations/accept",
+                Some(json!({ "token": token, "password": GOOD_PASSWORD })),
+                Auth::None,
+            )
+            .await;
+        assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
+        let id = body_id(
+            &self
+                .call(
+                    "GET",
+                    &format!("/api/v1/organisations/{org}/users"),
+                    None,
+                    Auth::Operator,
+                )
+                .await
+                .2,
+            email,
+        );
+        (self.login(email, GOOD_PASSWORD).await.expect("sign in"), id)
+    }
+
+    pub(super) async fn login(
+        &self,
+        email: &str,
+        password: &str,
+    ) -> Result<String, (StatusCode, HeaderMap, Value)> {
+        let (status, headers, body) = self
+            .call(
+                "POST",
+                "/api/v1/session",
+                Some(json!({ "email": email, "password": password })),
+                Auth::None,
+            )
+            .await;
+        if status != StatusCode::OK {
+            return Err((status, headers, body));
+        }
+        let cookie = headers
+            .get("set-cookie")
+            .unwrap()
+            .to_str()
+            .unwrap()
+            .to_owned();
+        Ok(cookie
+            .split(';')
+            .next()
+            .unwrap()
+            .strip_prefix("picket_session=")
+            .unwrap()
+            .to_owned())
+    }
+}
+
+pub(super) fn body_id(users: &Value, email: &str) -> String {
+    users
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| u["email"] == email)
+        .unwrap_or_else(|| panic!("{email} not in {users}"))["id"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+pub(super) async fn site(
+    r: &Rig,
+    org: &str,
+    name: &str,
+    parent: Option<&str>,
+    auth: Auth<'_>,
+) -> (StatusCode, Value) {
+    let (status, _, body) = r
+        .call(
+            "POST",
+            &format!("/api/v1/organisations/{org}/sites"),
+            Some(json!({ "name": name, "parent": parent })),
+            auth,
+        )
+        .await;
+    (status, body)
+}
+
+pub(super) fn names(sites: &Value) -> Vec<&str> {
+    sites
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["name"].as_str().unwrap())
+        .collect()
+}
