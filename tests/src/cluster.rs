@@ -384,15 +384,27 @@ pub fn http(
     body: Option<serde_json::Value>,
     token: Option<&str>,
 ) -> std::io::Result<(u16, serde_json::Value)> {
-    let mut stream = TcpStream::connect_timeout(&addr, Duration::from_secs(2))?;
-    stream.set_read_timeout(Some(Duration::from_secs(10)))?;
-    let body = body.map(|b| b.to_string()).unwrap_or_default();
     let auth = token
         .map(|t| format!("Authorization: Bearer {t}\r\n"))
         .unwrap_or_default();
+    http_with(addr, method, path, body, &auth).map(|(status, _, json)| (status, json))
+}
+
+/// As [`http`] with any extra header lines (each ending in `\r\n`), also
+/// returning the response's header block.
+pub fn http_with(
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    body: Option<serde_json::Value>,
+    headers: &str,
+) -> std::io::Result<(u16, String, serde_json::Value)> {
+    let mut stream = TcpStream::connect_timeout(&addr, Duration::from_secs(2))?;
+    stream.set_read_timeout(Some(Duration::from_secs(10)))?;
+    let body = body.map(|b| b.to_string()).unwrap_or_default();
     write!(
         stream,
-        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n{auth}Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n{headers}Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
         body.len()
     )?;
     let mut response = Vec::new();
@@ -403,9 +415,7 @@ pub fn http(
         .nth(1)
         .and_then(|s| s.parse().ok())
         .unwrap_or(0);
-    let json = text
-        .split_once("\r\n\r\n")
-        .and_then(|(_, b)| serde_json::from_str(b).ok())
-        .unwrap_or(serde_json::Value::Null);
-    Ok((status, json))
+    let (head, rest) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+    let json = serde_json::from_str(rest).unwrap_or(serde_json::Value::Null);
+    Ok((status, head.to_owned(), json))
 }

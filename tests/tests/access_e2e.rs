@@ -1,0 +1,320 @@
+//! The access model end to end: the real `picket-hub` binary over real
+//! HTTP, e-mail through a real SMTP server (Debian's aiosmtpd), and the
+//! audit chain checked by `picket-hub audit verify` after tampering with the
+//! database file.
+
+use std::net::TcpStream;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use picket_tests::cluster::{Cluster, binary, free_port, http, http_with, wait_for};
+use serde_json::{Value, json};
+
+const PASSWORD: &str = "correct horse battery staple";
+
+struct Smtp {
+    child: Child,
+    port: u16,
+}
+
+impl Drop for Smtp {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn smtp(maildir: &Path) -> Smtp {
+    let port = free_port();
+    let child = Command::new("/usr/bin/python3")
+        .args(["-m", "aiosmtpd", "-n", "-l"])
+        .arg(format!("127.0.0.1:{port}"))
+        .args(["-c", "aiosmtpd.handlers.Mailbox"])
+        .arg(maildir)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("python3-aiosmtpd (deploy/setup.sh installs it)");
+    wait_for("aiosmtpd", Duration::from_secs(10), || {
+        TcpStream::connect(("127.0.0.1", port)).ok()
+    });
+    Smtp { child, port }
+}
+
+/// The messages in the Maildir, with quoted-printable bodies decoded as a
+/// mail client would (long lines such as links are wrapped with soft line
+/// breaks on the wire).
+fn mails(maildir: &Path) -> Vec<String> {
+    std::fs::read_dir(maildir.join("new"))
+        .map(|dir| {
+            dir.map(|e| {
+                let raw = std::fs::read_to_string(e.expect("entry").path()).expect("mail");
+                decode_quoted_printable(&raw)
+            })
+            .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn decode_quoted_printable(text: &str) -> String {
+    let joined = text.replace("=\r\n", "").replace("=\n", "");
+    let mut out = Vec::with_capacity(joined.len());
+    let bytes = joined.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'='
+            && let Some(hex) = joined.get(i + 1..i + 3)
+            && let Ok(b) = u8::from_str_radix(hex, 16)
+        {
+            out.push(b);
+            i += 3;
+            continue;
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// Signs in and returns the session cookie pair (`picket_session=...`).
+fn sign_in(cluster: &Cluster, email: &str) -> String {
+    let (status, head, body) = http_with(
+        cluster.api,
+        "POST",
+        "/api/v1/session",
+        Some(json!({ "email": email, "password": PASSWORD })),
+        "",
+    )
+    .expect("API");
+    assert_eq!(status, 200, "{body}");
+    let line = head
+        .lines()
+        .find(|l| l.to_ascii_lowercase().starts_with("set-cookie:"))
+        .expect("Set-Cookie");
+    line.split_once(':')
+        .expect("header")
+        .1
+        .trim()
+        .split(';')
+        .next()
+        .expect("pair")
+        .to_owned()
+}
+
+fn as_user(
+    cluster: &Cluster,
+    cookie: &str,
+    method: &str,
+    path: &str,
+    body: Option<Value>,
+) -> (u16, Value) {
+    let (status, _, json) = http_with(
+        cluster.api,
+        method,
+        path,
+        body,
+        &format!("Cookie: {cookie}\r\n"),
+    )
+    .expect("API");
+    (status, json)
+}
+
+fn operator(cluster: &Cluster, method: &str, path: &str, body: Option<Value>) -> (u16, Value) {
+    http(cluster.api, method, path, body, Some(&cluster.token())).expect("API")
+}
+
+#[test]
+fn an_invitation_arrives_by_email_and_revocation_ends_a_live_session() {
+    let mut cluster = Cluster::start(0);
+    let maildir = cluster.dir.path().join("maildir");
+    let server = smtp(&maildir);
+    let config = cluster.dir.path().join("hub/hub.toml");
+    let mut text = std::fs::read_to_string(&config).expect("hub.toml");
+    text.push_str(&format!(
+        "[mail]\nserver = \"127.0.0.1\"\nport = {}\nsecurity = \"insecure_plain\"\nfrom = \"Picket <noreply@picket.example>\"\n",
+        server.port
+    ));
+    text = text.replace(
+        "[api]\n",
+        "[api]\npublic_url = \"https://hub.picket.example\"\n",
+    );
+    std::fs::write(&config, text).expect("hub.toml");
+    if let Some(mut hub) = cluster.hub.take() {
+        hub.stop();
+    }
+    cluster.start_hub();
+
+    let (status, org) = operator(
+        &cluster,
+        "POST",
+        "/api/v1/organisations",
+        Some(json!({ "kind": "customer", "name": "Harbour Ltd" })),
+    );
+    assert_eq!(status, 201, "{org}");
+    let org = org["id"].as_str().expect("id").to_owned();
+    let (status, invited) = operator(
+        &cluster,
+        "POST",
+        &format!("/api/v1/organisations/{org}/users"),
+        Some(json!({ "email": "anna@harbour.example", "name": "Anna Holm", "role": "owner" })),
+    );
+    assert_eq!(status, 201, "{invited}");
+    assert_eq!(invited["emailed"], true, "{invited}");
+
+    // The e-mail: to Anna, from the configured sender, with a link to the
+    // public address carrying the single-use token.
+    let got = wait_for("the invitation e-mail", Duration::from_secs(10), || {
+        let m = mails(&maildir);
+        (!m.is_empty()).then_some(m)
+    });
+    assert_eq!(got.len(), 1);
+    let mail = &got[0];
+    assert!(mail.contains("X-RcptTo: anna@harbour.example"), "{mail}");
+    assert!(
+        mail.contains("Subject: You are invited to Picket"),
+        "{mail}"
+    );
+    assert!(
+        mail.contains("Owner (master user)") || mail.contains("Owner"),
+        "{mail}"
+    );
+    let link = mail
+        .split_whitespace()
+        .find(|w| w.starts_with("https://hub.picket.example/invitation#pl_"))
+        .unwrap_or_else(|| panic!("no link in {mail}"));
+    let token = link.split('#').nth(1).expect("token");
+
+    let (status, body) = http(
+        cluster.api,
+        "POST",
+        "/api/v1/invitations/accept",
+        Some(json!({ "token": token, "password": PASSWORD })),
+        None,
+    )
+    .expect("API");
+    assert_eq!(status, 204, "{body}");
+    let owner = sign_in(&cluster, "anna@harbour.example");
+
+    // Anna invites Bo (keyholder); Bo's e-mail comes; Bo signs in.
+    let (status, bo) = as_user(
+        &cluster,
+        &owner,
+        "POST",
+        &format!("/api/v1/organisations/{org}/users"),
+        Some(json!({ "email": "bo@harbour.example", "name": "Bo", "role": "keyholder" })),
+    );
+    assert_eq!(status, 201, "{bo}");
+    assert!(
+        bo.get("invitation_link").is_none(),
+        "a person never sees the link"
+    );
+    let got = wait_for("Bo's e-mail", Duration::from_secs(10), || {
+        let m = mails(&maildir);
+        m.into_iter()
+            .find(|m| m.contains("X-RcptTo: bo@harbour.example"))
+    });
+    assert!(got.contains("anna@harbour.example invited you"), "{got}");
+    let token = got
+        .split_whitespace()
+        .find_map(|w| w.split_once("#pl_").map(|(_, t)| format!("pl_{t}")))
+        .expect("token");
+    let (status, _) = http(
+        cluster.api,
+        "POST",
+        "/api/v1/invitations/accept",
+        Some(json!({ "token": token, "password": PASSWORD })),
+        None,
+    )
+    .expect("API");
+    assert_eq!(status, 204);
+    let bo_session = sign_in(&cluster, "bo@harbour.example");
+    assert_eq!(
+        as_user(&cluster, &bo_session, "GET", "/api/v1/session", None).0,
+        200
+    );
+
+    // Revoked: Bo's very next request is refused.
+    let bo_id = bo["id"].as_str().expect("id");
+    let (status, _) = as_user(
+        &cluster,
+        &owner,
+        "POST",
+        &format!("/api/v1/users/{bo_id}/revoke"),
+        None,
+    );
+    assert_eq!(status, 204);
+    let (status, body) = as_user(&cluster, &bo_session, "GET", "/api/v1/session", None);
+    assert_eq!(status, 401, "{body}");
+
+    // Every send is in the mail log.
+    let db = rusqlite::Connection::open(cluster.dir.path().join("hub/data/hub.db")).expect("db");
+    let sent: Vec<(String, String, String)> = db
+        .prepare("SELECT recipient, purpose, outcome FROM mail_log ORDER BY id")
+        .expect("query")
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+        .expect("rows")
+        .collect::<Result<_, _>>()
+        .expect("rows");
+    assert_eq!(
+        sent,
+        [
+            (
+                "anna@harbour.example".into(),
+                "invitation".into(),
+                "sent".into()
+            ),
+            (
+                "bo@harbour.example".into(),
+                "invitation".into(),
+                "sent".into()
+            ),
+        ]
+    );
+}
+
+#[test]
+fn audit_verify_finds_an_entry_edited_in_the_database_file() {
+    let mut cluster = Cluster::start(0);
+    for name in ["Harbour Ltd", "Quarry AS", "Depot ApS"] {
+        let (status, body) = operator(
+            &cluster,
+            "POST",
+            "/api/v1/organisations",
+            Some(json!({ "kind": "customer", "name": name })),
+        );
+        assert_eq!(status, 201, "{body}");
+    }
+    let config = cluster.dir.path().join("hub/hub.toml");
+    let verify = || {
+        Command::new(binary("picket-hub"))
+            .args(["audit", "verify", "--config"])
+            .arg(&config)
+            .output()
+            .expect("picket-hub audit verify")
+    };
+    let out = verify();
+    let text = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(out.status.success(), "{text}");
+    assert!(
+        text.starts_with("audit log intact: 3 entries, head "),
+        "{text}"
+    );
+
+    if let Some(mut hub) = cluster.hub.take() {
+        hub.stop();
+    }
+    // Someone with the file: remove the guard and rename an organisation in
+    // the second entry.
+    let db = rusqlite::Connection::open(cluster.dir.path().join("hub/data/hub.db")).expect("db");
+    db.execute_batch(
+        "DROP TRIGGER audit_no_update;
+         UPDATE audit SET detail = replace(detail, 'Quarry', 'Quarrel') WHERE seq = 2;",
+    )
+    .expect("tamper");
+    drop(db);
+    let out = verify();
+    let text = String::from_utf8_lossy(&out.stdout).to_string();
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(text.contains("BROKEN at entry 2"), "{text}");
+}
