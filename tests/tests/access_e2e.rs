@@ -124,6 +124,261 @@ fn operator(cluster: &Cluster, method: &str, path: &str, body: Option<Value>) ->
     http(cluster.api, method, path, body, Some(&cluster.token())).expect("API")
 }
 
+/// A hub (real binary) with `[mail]` pointing at a fresh aiosmtpd.
+fn cluster_with_mail() -> (Cluster, Smtp, std::path::PathBuf) {
+    let mut cluster = Cluster::start(0);
+    let maildir = cluster.dir.path().join("maildir");
+    let server = smtp(&maildir);
+    let config = cluster.dir.path().join("hub/hub.toml");
+    let mut text = std::fs::read_to_string(&config).expect("hub.toml");
+    text.push_str(&format!(
+        "[mail]\nserver = \"127.0.0.1\"\nport = {}\nsecurity = \"insecure_plain\"\nfrom = \"Picket <noreply@picket.example>\"\n",
+        server.port
+    ));
+    text = text.replace(
+        "[api]\n",
+        "[api]\npublic_url = \"https://hub.picket.example\"\n",
+    );
+    std::fs::write(&config, text).expect("hub.toml");
+    if let Some(mut hub) = cluster.hub.take() {
+        hub.stop();
+    }
+    cluster.start_hub();
+    (cluster, server, maildir)
+}
+
+/// The first mail to `to` whose subject contains `subject`.
+fn mail_to(maildir: &Path, to: &str, subject: &str) -> String {
+    wait_for(
+        &format!("an e-mail to {to}"),
+        Duration::from_secs(10),
+        || {
+            mails(maildir)
+                .into_iter()
+                .find(|m| m.contains(&format!("X-RcptTo: {to}")) && m.contains(subject))
+        },
+    )
+}
+
+/// The `pl_` token of the first link in `mail`.
+fn link_token(mail: &str) -> String {
+    mail.split_whitespace()
+        .find_map(|w| w.split_once("#pl_").map(|(_, t)| format!("pl_{t}")))
+        .unwrap_or_else(|| panic!("no link in {mail}"))
+}
+
+/// A customer with an owner (through the e-mailed invitation); returns
+/// (org id, owner cookie).
+fn customer_with_owner(cluster: &Cluster, maildir: &Path) -> (String, String) {
+    let (status, org) = operator(
+        cluster,
+        "POST",
+        "/api/v1/organisations",
+        Some(json!({ "kind": "customer", "name": "Harbour Ltd" })),
+    );
+    assert_eq!(status, 201, "{org}");
+    let org = org["id"].as_str().expect("id").to_owned();
+    let (status, _) = operator(
+        cluster,
+        "POST",
+        &format!("/api/v1/organisations/{org}/users"),
+        Some(json!({ "email": "anna@harbour.example", "name": "Anna Holm", "role": "owner" })),
+    );
+    assert_eq!(status, 201);
+    let token = link_token(&mail_to(maildir, "anna@harbour.example", "invited"));
+    let (status, _) = http(
+        cluster.api,
+        "POST",
+        "/api/v1/invitations/accept",
+        Some(json!({ "token": token, "password": PASSWORD })),
+        None,
+    )
+    .expect("API");
+    assert_eq!(status, 204);
+    (org, sign_in(cluster, "anna@harbour.example"))
+}
+
+#[test]
+fn a_forgotten_password_is_reset_by_an_emailed_link_that_works_once() {
+    let (cluster, _server, maildir) = cluster_with_mail();
+    let (_, old_session) = customer_with_owner(&cluster, &maildir);
+    // Unknown addresses get the same answer and no mail.
+    for email in ["nobody@harbour.example", "anna@harbour.example"] {
+        let (status, _) = http(
+            cluster.api,
+            "POST",
+            "/api/v1/password-reset",
+            Some(json!({ "email": email })),
+            None,
+        )
+        .expect("API");
+        assert_eq!(status, 202);
+    }
+    let mail = mail_to(
+        &maildir,
+        "anna@harbour.example",
+        "Reset your Picket password",
+    );
+    assert!(
+        mail.contains("https://hub.picket.example/password-reset#pl_"),
+        "{mail}"
+    );
+    assert!(
+        !mails(&maildir)
+            .iter()
+            .any(|m| m.contains("nobody@harbour.example"))
+    );
+    let token = link_token(&mail);
+    let new_password = "a different long passphrase";
+    let (status, body) = http(
+        cluster.api,
+        "POST",
+        "/api/v1/password-reset/complete",
+        Some(json!({ "token": token, "password": new_password })),
+        None,
+    )
+    .expect("API");
+    assert_eq!(status, 204, "{body}");
+    // Signed out everywhere; the old password no longer works; the new one does.
+    assert_eq!(
+        as_user(&cluster, &old_session, "GET", "/api/v1/session", None).0,
+        401
+    );
+    let (status, _) = http(
+        cluster.api,
+        "POST",
+        "/api/v1/session",
+        Some(json!({ "email": "anna@harbour.example", "password": PASSWORD })),
+        None,
+    )
+    .expect("API");
+    assert_eq!(status, 401);
+    let (status, _) = http(
+        cluster.api,
+        "POST",
+        "/api/v1/session",
+        Some(json!({ "email": "anna@harbour.example", "password": new_password })),
+        None,
+    )
+    .expect("API");
+    assert_eq!(status, 200);
+    // The link worked once.
+    let (status, _) = http(
+        cluster.api,
+        "POST",
+        "/api/v1/password-reset/complete",
+        Some(json!({ "token": token, "password": "yet another passphrase" })),
+        None,
+    )
+    .expect("API");
+    assert_eq!(status, 409);
+}
+
+#[test]
+fn a_dealer_request_is_granted_for_24_hours_by_the_owner_from_the_email() {
+    let (cluster, _server, maildir) = cluster_with_mail();
+    let (org, owner) = customer_with_owner(&cluster, &maildir);
+    let (status, dealer) = operator(
+        &cluster,
+        "POST",
+        "/api/v1/organisations",
+        Some(json!({ "kind": "dealer", "name": "Fix-It Alarms" })),
+    );
+    assert_eq!(status, 201);
+    let dealer = dealer["id"].as_str().expect("id").to_owned();
+    assert_eq!(
+        operator(
+            &cluster,
+            "PUT",
+            &format!("/api/v1/organisations/{org}/dealers/{dealer}"),
+            None
+        )
+        .0,
+        204
+    );
+    let (status, _) = operator(
+        &cluster,
+        "POST",
+        &format!("/api/v1/organisations/{dealer}/users"),
+        Some(json!({ "email": "tom@fixit.example", "name": "Tom", "role": "dealer_technician" })),
+    );
+    assert_eq!(status, 201);
+    let token = link_token(&mail_to(&maildir, "tom@fixit.example", "invited"));
+    assert_eq!(
+        http(
+            cluster.api,
+            "POST",
+            "/api/v1/invitations/accept",
+            Some(json!({ "token": token, "password": PASSWORD })),
+            None
+        )
+        .expect("API")
+        .0,
+        204
+    );
+    let tech = sign_in(&cluster, "tom@fixit.example");
+
+    let (status, body) = as_user(
+        &cluster,
+        &tech,
+        "POST",
+        &format!("/api/v1/organisations/{org}/dealer-access/request"),
+        None,
+    );
+    assert_eq!(status, 202, "{body}");
+    let mail = mail_to(&maildir, "anna@harbour.example", "asks for 24 hours");
+    assert!(mail.contains("never see live video or clips"), "{mail}");
+    let token = link_token(&mail);
+    // Only the owner can answer it (the dealer cannot grant itself).
+    let (status, _) = as_user(
+        &cluster,
+        &tech,
+        "POST",
+        "/api/v1/dealer-access/confirm",
+        Some(json!({ "token": token })),
+    );
+    assert_eq!(status, 403);
+    let (status, grant) = as_user(
+        &cluster,
+        &owner,
+        "POST",
+        "/api/v1/dealer-access/confirm",
+        Some(json!({ "token": token })),
+    );
+    assert_eq!(status, 201, "{grant}");
+    assert_eq!(grant["kind"], "by_request");
+    let starts: jiff::Timestamp = grant["starts_at"]
+        .as_str()
+        .expect("starts")
+        .parse()
+        .expect("time");
+    let ends: jiff::Timestamp = grant["ends_at"]
+        .as_str()
+        .expect("ends")
+        .parse()
+        .expect("time");
+    assert_eq!(
+        ends.duration_since(starts),
+        jiff::SignedDuration::from_hours(24)
+    );
+    let (status, _) = as_user(
+        &cluster,
+        &owner,
+        "POST",
+        "/api/v1/dealer-access/confirm",
+        Some(json!({ "token": token })),
+    );
+    assert_eq!(status, 409, "answered once");
+    // The dealer signs in during it: the owner is told by e-mail.
+    sign_in(&cluster, "tom@fixit.example");
+    let notice = mail_to(
+        &maildir,
+        "anna@harbour.example",
+        "Your security dealer signed in",
+    );
+    assert!(notice.contains("tom@fixit.example signed in"), "{notice}");
+}
+
 #[test]
 fn an_invitation_arrives_by_email_and_revocation_ends_a_live_session() {
     let mut cluster = Cluster::start(0);

@@ -176,12 +176,15 @@ pub(crate) async fn load_actor(
     state: &ApiState,
     user: UserId,
 ) -> Result<(Actor, String), ApiError> {
-    let now = state.clock.now();
     let (row, grants) = state
         .with_store(move |s| {
             let row = s.user(user)?;
             let grants = match &row {
-                Some(r) => s.dealer_grants_of(r.org)?,
+                Some(r) => s
+                    .grants_to_dealer(r.org)?
+                    .iter()
+                    .map(|g| g.as_access())
+                    .collect(),
                 None => Vec::new(),
             };
             Ok((row, grants))
@@ -199,7 +202,9 @@ pub(crate) async fn load_actor(
     }
     let mut actor = Actor::new(row.id, row.org, row.role, row.scope);
     actor.status = UserStatus::Active;
-    actor.dealer_grants = grants.into_iter().filter(|g| g.until > now).collect();
+    // Expired grants stay: the access model then says "expired" rather
+    // than "not granted".
+    actor.dealer_grants = grants;
     Ok((actor, row.email))
 }
 

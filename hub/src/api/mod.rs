@@ -10,7 +10,9 @@
 #[cfg(test)]
 mod access_tests;
 pub mod caller;
+mod dealer;
 mod orgs;
+mod password;
 mod people;
 mod session;
 mod sites;
@@ -349,6 +351,19 @@ pub fn router(state: ApiState) -> Router {
             put(orgs::set_dealer).delete(orgs::set_dealer),
         )
         .route("/organisations/{org}/audit", get(orgs::audit))
+        .route(
+            "/organisations/{org}/dealer-access",
+            post(dealer::grant).get(dealer::list),
+        )
+        .route(
+            "/organisations/{org}/dealer-access/request",
+            post(dealer::request),
+        )
+        .route(
+            "/organisations/{org}/dealer-access/{grant}",
+            axum::routing::delete(dealer::end),
+        )
+        .route("/dealer-access/confirm", post(dealer::confirm))
         .route("/tokens", post(tokens::create).get(tokens::list))
         .route("/tokens/{id}", axum::routing::delete(tokens::revoke))
         .route("/sessions/{handle}", axum::routing::delete(session::end))
@@ -361,6 +376,8 @@ pub fn router(state: ApiState) -> Router {
     let open = Router::new()
         .route("/session", post(session::login))
         .route("/invitations/accept", post(people::accept))
+        .route("/password-reset", post(password::forgot))
+        .route("/password-reset/complete", post(password::complete))
         .with_state(state);
     Router::new()
         .route("/health", get(health))

@@ -481,7 +481,7 @@ pub async fn accept(
     let invitee = state
         .with_store(move |s| Ok(s.peek_link(&hash, LinkPurpose::Invitation, now)?))
         .await?;
-    let user = match invitee {
+    let user = match invitee.map(|link| link.user) {
         Ok(Some(user)) => user,
         Ok(None) | Err(LinkRefusal::Unknown) => {
             return Err(ApiError::NotFound("unknown invitation".into()));

@@ -116,12 +116,16 @@ pub async fn login(State(state): State<ApiState>, request: Request) -> Result<Re
         org: Some(user.org),
         detail: serde_json::json!({ "user_agent": meta.user_agent }),
     };
+    let meta_address = meta.address.clone();
     let (id, hash, address, agent) = (user.id, secret.hash, meta.address, meta.user_agent);
     state
         .with_store(move |s| {
             Ok(s.create_session(&hash, id, expires, &address, &agent, &audit, now)?)
         })
         .await?;
+    if user.role.org_kind() == picket_access::OrgKind::Dealer {
+        super::dealer::note_dealer_sign_in(&state, user.org, &user.email, &meta_address).await;
+    }
     let mut response = (
         StatusCode::OK,
         Json(serde_json::json!({ "user": user.id, "expires_at": expires })),

@@ -9,6 +9,7 @@
 mod access_tests;
 mod audit;
 mod directory;
+mod grants;
 mod people;
 mod schema;
 mod signin;
@@ -23,6 +24,7 @@ use rusqlite::{Connection, params};
 
 pub use audit::{AuditCheck, AuditEntry, AuditRecord};
 pub use directory::DirectorySnapshot;
+pub use grants::GrantRow;
 pub use people::{AccountStatus, NewUser, OrgRow, UserRow};
 pub use schema::CURRENT as SCHEMA_VERSION;
 pub use signin::{LinkPurpose, LinkRefusal, SessionRow, TakenLink, TokenRow};

@@ -475,39 +475,6 @@ impl Store {
 }
 
 impl Store {
-    /// Dealer-access grants made to `dealer` (ended early ones end then).
-    pub fn dealer_grants_of(
-        &self,
-        dealer: OrgId,
-    ) -> Result<Vec<picket_access::DealerGrant>, StoreError> {
-        let rows = self
-            .conn
-            .prepare_cached(
-                "SELECT customer, starts_at, MIN(ends_at, COALESCE(ended_early_at, ends_at))
-                 FROM dealer_grants WHERE dealer = ?1",
-            )?
-            .query_map(params![dealer.as_bytes().as_slice()], |r| {
-                Ok((
-                    r.get::<_, Vec<u8>>(0)?,
-                    r.get::<_, i64>(1)?,
-                    r.get::<_, i64>(2)?,
-                ))
-            })?
-            .collect::<Result<Vec<_>, _>>()?;
-        rows.into_iter()
-            .map(|(customer, from, until)| {
-                Ok(picket_access::DealerGrant {
-                    customer: OrgId::from_uuid(uuid_from(&customer)?),
-                    dealer,
-                    from: ts(from)?,
-                    until: ts(until)?,
-                })
-            })
-            .collect()
-    }
-}
-
-impl Store {
     /// Records one e-mail send (or failure) in the mail log.
     pub fn record_mail(
         &mut self,

@@ -445,40 +445,45 @@ impl Store {
 }
 
 impl Store {
-    /// For whom a link of `purpose` is, if it can still be used (nothing is
-    /// marked): `Ok(Some(user))`, or why not.
+    /// What a link of `purpose` carries, if it can still be used (nothing
+    /// is marked), or why not.
     pub fn peek_link(
         &self,
         hash: &[u8; 32],
         purpose: LinkPurpose,
         now: Timestamp,
-    ) -> Result<Result<Option<UserId>, LinkRefusal>, StoreError> {
+    ) -> Result<Result<TakenLink, LinkRefusal>, StoreError> {
         let found = self
             .conn
             .query_row(
-                "SELECT user, expires_at, used_at FROM links WHERE token_hash = ?1 AND purpose = ?2",
+                "SELECT user, detail, expires_at, used_at FROM links WHERE token_hash = ?1 AND purpose = ?2",
                 params![hash.as_slice(), purpose.as_str()],
                 |r| {
-                    Ok((
-                        r.get::<_, Option<Vec<u8>>>(0)?,
-                        r.get::<_, i64>(1)?,
-                        r.get::<_, Option<i64>>(2)?,
-                    ))
+                    Ok(StoredLink {
+                        user: r.get(0)?,
+                        detail: r.get(1)?,
+                        expires_at: r.get(2)?,
+                        used_at: r.get(3)?,
+                    })
                 },
             )
             .optional()?;
-        let Some((user, expires_at, used_at)) = found else {
+        let Some(link) = found else {
             return Ok(Err(LinkRefusal::Unknown));
         };
-        if used_at.is_some() {
+        if link.used_at.is_some() {
             return Ok(Err(LinkRefusal::Used));
         }
-        if ms(now) >= expires_at {
+        if ms(now) >= link.expires_at {
             return Ok(Err(LinkRefusal::Expired));
         }
-        Ok(Ok(user
-            .as_deref()
-            .map(|u| uuid_from(u).map(UserId::from_uuid))
-            .transpose()?))
+        Ok(Ok(TakenLink {
+            user: link
+                .user
+                .as_deref()
+                .map(|u| uuid_from(u).map(UserId::from_uuid))
+                .transpose()?,
+            detail: from_json(&link.detail)?,
+        }))
     }
 }
