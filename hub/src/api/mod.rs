@@ -11,6 +11,9 @@
 mod access_tests;
 pub mod caller;
 mod dealer;
+pub mod openapi;
+#[cfg(test)]
+mod openapi_tests;
 mod orgs;
 mod password;
 mod people;
@@ -378,6 +381,7 @@ pub fn router(state: ApiState) -> Router {
         .route("/invitations/accept", post(people::accept))
         .route("/password-reset", post(password::forgot))
         .route("/password-reset/complete", post(password::complete))
+        .route("/openapi.json", get(openapi::serve))
         .with_state(state);
     Router::new()
         .route("/health", get(health))

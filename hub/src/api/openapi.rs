@@ -1,0 +1,480 @@
+//! The OpenAPI 3.0 document of `/api/v1`, served at
+//! `GET /api/v1/openapi.json`.
+//!
+//! One table, [`OPERATIONS`], lists every route with what it does, who may
+//! call it, what it takes and what it answers; the document is built from
+//! it. A test compares the table with the routes the router serves, both
+//! ways, so the document cannot fall behind.
+
+use axum::Json;
+use serde_json::{Value, json};
+
+/// How a route is authenticated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    /// No credential (sign-in, links).
+    Open,
+    /// Session cookie, API token or the operator token; then the access
+    /// model decides (the permission named in the summary).
+    Caller,
+}
+
+/// One documented operation.
+#[derive(Debug, Clone, Copy)]
+pub struct Operation {
+    /// HTTP method, lower case.
+    pub method: &'static str,
+    /// Path under `/api/v1`, with `{param}`s.
+    pub path: &'static str,
+    /// What it does and who may.
+    pub summary: &'static str,
+    /// Authentication.
+    pub access: Access,
+    /// Request body schema (a key of [`schemas`]), if any.
+    pub body: Option<&'static str>,
+    /// Success status.
+    pub ok: u16,
+}
+
+const fn op(
+    method: &'static str,
+    path: &'static str,
+    summary: &'static str,
+    access: Access,
+    body: Option<&'static str>,
+    ok: u16,
+) -> Operation {
+    Operation {
+        method,
+        path,
+        summary,
+        access,
+        body,
+        ok,
+    }
+}
+
+use Access::{Caller, Open};
+
+/// Every `/api/v1` operation.
+pub const OPERATIONS: &[Operation] = &[
+    op(
+        "post",
+        "/session",
+        "Sign in with e-mail and password; sets the session cookie (throttled).",
+        Open,
+        Some("Login"),
+        200,
+    ),
+    op(
+        "get",
+        "/session",
+        "Who am I: user, organisation, role, sites, permissions.",
+        Caller,
+        None,
+        200,
+    ),
+    op(
+        "delete",
+        "/session",
+        "Sign out: this session ends at once.",
+        Caller,
+        None,
+        204,
+    ),
+    op("get", "/sessions", "My live sessions.", Caller, None, 200),
+    op(
+        "delete",
+        "/sessions/{handle}",
+        "End one of my sessions.",
+        Caller,
+        None,
+        204,
+    ),
+    op(
+        "post",
+        "/invitations/accept",
+        "Set a password with an invitation link; the account becomes active.",
+        Open,
+        Some("TokenPassword"),
+        204,
+    ),
+    op(
+        "post",
+        "/password-reset",
+        "E-mail a single-use password reset link (same answer for unknown addresses).",
+        Open,
+        Some("Email"),
+        202,
+    ),
+    op(
+        "post",
+        "/password-reset/complete",
+        "Set a new password with the link; ends every session.",
+        Open,
+        Some("TokenPassword"),
+        204,
+    ),
+    op("get", "/openapi.json", "This document.", Open, None, 200),
+    op(
+        "get",
+        "/roles",
+        "Every role with its description and the permissions it gives.",
+        Caller,
+        None,
+        200,
+    ),
+    op(
+        "post",
+        "/organisations",
+        "Create a customer or dealer (manage_organisations).",
+        Caller,
+        Some("NewOrganisation"),
+        201,
+    ),
+    op(
+        "get",
+        "/organisations",
+        "Organisations I may see.",
+        Caller,
+        None,
+        200,
+    ),
+    op(
+        "post",
+        "/organisations/{org}/users",
+        "Invite a user (manage_users; never above my role or beyond my sites).",
+        Caller,
+        Some("Invite"),
+        201,
+    ),
+    op(
+        "get",
+        "/organisations/{org}/users",
+        "Users I may see (my sites, my role and below).",
+        Caller,
+        None,
+        200,
+    ),
+    op(
+        "patch",
+        "/users/{user}",
+        "Edit a user's name, role or sites (manage_users; never myself).",
+        Caller,
+        Some("EditUser"),
+        200,
+    ),
+    op(
+        "post",
+        "/users/{user}/revoke",
+        "Revoke a user: sessions and tokens end at once (manage_users).",
+        Caller,
+        None,
+        204,
+    ),
+    op(
+        "get",
+        "/organisations/{org}/sharing",
+        "What the customer's users see.",
+        Caller,
+        None,
+        200,
+    ),
+    op(
+        "put",
+        "/organisations/{org}/sharing",
+        "Set what the customer's users see (manage_sharing).",
+        Caller,
+        Some("Sharing"),
+        200,
+    ),
+    op(
+        "post",
+        "/organisations/{org}/sites",
+        "Create a site or sub-site (manage_sites).",
+        Caller,
+        Some("NewSite"),
+        201,
+    ),
+    op(
+        "get",
+        "/organisations/{org}/sites",
+        "Sites I may see (view_sites).",
+        Caller,
+        None,
+        200,
+    ),
+    op(
+        "put",
+        "/organisations/{org}/dealers/{dealer}",
+        "Record that a dealer serves this customer (manage_organisations).",
+        Caller,
+        None,
+        204,
+    ),
+    op(
+        "delete",
+        "/organisations/{org}/dealers/{dealer}",
+        "The dealer no longer serves this customer (manage_organisations).",
+        Caller,
+        None,
+        204,
+    ),
+    op(
+        "get",
+        "/organisations/{org}/audit",
+        "The audit log, newest first (view_audit).",
+        Caller,
+        None,
+        200,
+    ),
+    op(
+        "post",
+        "/organisations/{org}/dealer-access",
+        "Grant a serving dealer 2 hours of access (grant_dealer_access: the owner).",
+        Caller,
+        Some("Grant"),
+        201,
+    ),
+    op(
+        "get",
+        "/organisations/{org}/dealer-access",
+        "Dealer-access grants, newest first.",
+        Caller,
+        None,
+        200,
+    ),
+    op(
+        "post",
+        "/organisations/{org}/dealer-access/request",
+        "A dealer user asks the owners for 24 hours (e-mailed confirm link).",
+        Caller,
+        None,
+        202,
+    ),
+    op(
+        "delete",
+        "/organisations/{org}/dealer-access/{grant}",
+        "End a grant early (grant_dealer_access).",
+        Caller,
+        None,
+        204,
+    ),
+    op(
+        "post",
+        "/dealer-access/confirm",
+        "The signed-in owner confirms a dealer's request: 24 hours.",
+        Caller,
+        Some("Token"),
+        201,
+    ),
+    op(
+        "post",
+        "/tokens",
+        "Create an API token with some of my permissions (secret shown once).",
+        Caller,
+        Some("NewToken"),
+        201,
+    ),
+    op("get", "/tokens", "My API tokens.", Caller, None, 200),
+    op(
+        "delete",
+        "/tokens/{id}",
+        "Revoke one of my API tokens.",
+        Caller,
+        None,
+        204,
+    ),
+    op(
+        "get",
+        "/units",
+        "Units I may see, with state, health and pending config.",
+        Caller,
+        None,
+        200,
+    ),
+    op(
+        "get",
+        "/units/{unit}/events",
+        "A unit's events, newest first (view_events).",
+        Caller,
+        None,
+        200,
+    ),
+    op(
+        "put",
+        "/units/{unit}/site",
+        "Claim a unit onto a site (claim_units).",
+        Caller,
+        Some("AssignSite"),
+        200,
+    ),
+    op(
+        "post",
+        "/units/{unit}/relocation",
+        "Move a unit's relocation state (relocate).",
+        Caller,
+        Some("Relocate"),
+        200,
+    ),
+    op(
+        "put",
+        "/sites/{site}",
+        "Create or rename a site (operator administrators).",
+        Caller,
+        Some("SiteBody"),
+        200,
+    ),
+    op(
+        "get",
+        "/sites/{site}",
+        "A site's name, schedule, level and disarm (view_sites).",
+        Caller,
+        None,
+        200,
+    ),
+    op(
+        "put",
+        "/sites/{site}/schedule",
+        "Replace the weekly schedule (edit_schedule).",
+        Caller,
+        Some("Schedule"),
+        200,
+    ),
+    op(
+        "put",
+        "/sites/{site}/level",
+        "Set the security level (set_level).",
+        Caller,
+        Some("Level"),
+        200,
+    ),
+    op(
+        "put",
+        "/sites/{site}/disarm",
+        "Disarm until a time, at most 7 days (disarm).",
+        Caller,
+        Some("Disarm"),
+        200,
+    ),
+    op(
+        "delete",
+        "/sites/{site}/disarm",
+        "Cancel the disarm (disarm).",
+        Caller,
+        None,
+        200,
+    ),
+];
+
+fn string() -> Value {
+    json!({ "type": "string" })
+}
+
+fn object(required: &[&str], properties: Value) -> Value {
+    json!({ "type": "object", "required": required, "properties": properties, "additionalProperties": false })
+}
+
+/// Request body schemas by name.
+fn schemas() -> Value {
+    let scope = json!({
+        "oneOf": [
+            { "type": "string", "enum": ["all"] },
+            { "type": "object", "required": ["only"], "properties": { "only": { "type": "array", "items": string() } }, "additionalProperties": false }
+        ]
+    });
+    let week =
+        json!({ "type": "object", "additionalProperties": { "type": "array", "items": string() } });
+    json!({
+        "Login": object(&["email", "password"], json!({ "email": string(), "password": string() })),
+        "TokenPassword": object(&["token", "password"], json!({ "token": string(), "password": string() })),
+        "Email": object(&["email"], json!({ "email": string() })),
+        "Token": object(&["token"], json!({ "token": string() })),
+        "NewOrganisation": object(&["kind", "name"], json!({ "kind": { "type": "string", "enum": ["operator", "customer", "dealer"] }, "name": string() })),
+        "Invite": object(&["email", "name", "role"], json!({ "email": string(), "name": string(), "role": string(), "scope": scope })),
+        "EditUser": object(&[], json!({ "name": string(), "role": string(), "scope": scope })),
+        "Sharing": object(&["incident_reports", "response_times", "clips", "live_view"], json!({
+            "incident_reports": { "type": "boolean" }, "response_times": { "type": "boolean" },
+            "clips": { "type": "boolean" }, "live_view": { "type": "boolean" }
+        })),
+        "NewSite": object(&["name"], json!({ "name": string(), "parent": string(), "schedule": { "type": "object" } })),
+        "Grant": object(&["dealer"], json!({ "dealer": string() })),
+        "NewToken": object(&["name", "permissions", "expires_in_days"], json!({
+            "name": string(), "permissions": { "type": "array", "items": string() },
+            "expires_in_days": { "type": "integer", "minimum": 1, "maximum": 365 }
+        })),
+        "AssignSite": object(&["site"], json!({ "site": string() })),
+        "Relocate": object(&["to"], json!({ "to": string(), "actor": string() })),
+        "SiteBody": object(&["name", "schedule"], json!({ "name": string(), "schedule": { "type": "object" } })),
+        "Schedule": object(&["time_zone", "week"], json!({ "time_zone": string(), "week": week, "exceptions": { "type": "object" } })),
+        "Level": { "type": "object" },
+        "Disarm": object(&["until", "by"], json!({ "until": { "type": "string", "format": "date-time" }, "by": string() })),
+        "Error": object(&["error"], json!({ "error": string() })),
+    })
+}
+
+fn parameters(path: &str) -> Vec<Value> {
+    path.split('/')
+        .filter_map(|segment| segment.strip_prefix('{')?.strip_suffix('}'))
+        .map(|name| json!({ "name": name, "in": "path", "required": true, "schema": string() }))
+        .collect()
+}
+
+/// The document.
+pub fn document() -> Value {
+    let mut paths = serde_json::Map::new();
+    for operation in OPERATIONS {
+        let error = |what: &str| json!({ "description": what, "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Error" } } } });
+        let mut responses = serde_json::Map::new();
+        responses.insert(operation.ok.to_string(), json!({ "description": "done" }));
+        responses.insert("404".into(), error("unknown, or not yours"));
+        responses.insert("422".into(), error("invalid input, naming the field"));
+        if operation.access == Caller {
+            responses.insert("401".into(), error("not signed in (says why)"));
+            responses.insert("403".into(), error("not allowed (says why)"));
+        }
+        let mut entry = json!({
+            "summary": operation.summary,
+            "operationId": format!("{}_{}", operation.method, operation.path.replace(['/', '{', '}', '-', '.'], "_").trim_matches('_')),
+            "parameters": parameters(operation.path),
+            "responses": responses,
+        });
+        if operation.access == Open {
+            entry["security"] = json!([]);
+        }
+        if let Some(body) = operation.body {
+            entry["requestBody"] = json!({
+                "required": true,
+                "content": { "application/json": { "schema": { "$ref": format!("#/components/schemas/{body}") } } }
+            });
+        }
+        paths
+            .entry(operation.path)
+            .or_insert_with(|| json!({}))
+            .as_object_mut()
+            .map(|o| o.insert(operation.method.to_owned(), entry));
+    }
+    json!({
+        "openapi": "3.0.3",
+        "info": {
+            "title": "Picket hub API",
+            "version": env!("CARGO_PKG_VERSION"),
+            "description": "Every call is made by someone: a session (cookie `picket_session`), an API token, or the operator's bootstrap token; what they may do is decided per call by the access model. Errors are `{\"error\": \"...\"}`."
+        },
+        "servers": [{ "url": "/api/v1" }],
+        "security": [{ "session": [] }, { "bearer": [] }],
+        "paths": paths,
+        "components": {
+            "schemas": schemas(),
+            "securitySchemes": {
+                "session": { "type": "apiKey", "in": "cookie", "name": "picket_session" },
+                "bearer": { "type": "http", "scheme": "bearer" }
+            }
+        }
+    })
+}
+
+/// `GET /api/v1/openapi.json`.
+pub async fn serve() -> Json<Value> {
+    Json(document())
+}
