@@ -93,12 +93,14 @@ pub async fn grant(
     ApiJson(body): ApiJson<Grant>,
 ) -> Result<(StatusCode, Json<GrantRow>), ApiError> {
     let customer = parse_org(&customer)?;
-    served(&state, customer, body.dealer)?;
+    // Permission first: someone else's customer must not learn anything
+    // about its dealers from the answer.
     caller.check(
         &state,
         Permission::GrantDealerAccess,
         &Target::Organisation(customer),
     )?;
+    served(&state, customer, body.dealer)?;
     let grant = record(&state, &caller, customer, body.dealer, GrantKind::Direct).await?;
     Ok((StatusCode::CREATED, Json(grant)))
 }
@@ -179,12 +181,12 @@ pub async fn request(
             "only a dealer's user requests dealer access".into(),
         ));
     };
-    served(&state, customer, actor.org)?;
     caller.check(
         &state,
         Permission::ViewSites,
         &Target::Organisation(customer),
     )?;
+    served(&state, customer, actor.org)?;
     let now = state.clock.now();
     let link = new_secret(SecretKind::Link).map_err(|e| ApiError::Internal(e.to_string()))?;
     let detail = serde_json::json!({ "customer": customer, "dealer": actor.org, "requested_by": caller.label });

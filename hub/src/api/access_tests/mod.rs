@@ -2,6 +2,7 @@
 //! simulated): the rig here, the tests by subject in the submodules.
 
 mod dealer;
+mod matrix;
 mod people;
 mod signin;
 mod sites;

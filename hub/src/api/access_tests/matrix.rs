@@ -1,0 +1,306 @@
+//! The access matrix: every endpoint that acts on a site, an organisation or
+//! a unit, called by every role, on three targets — a site the caller
+//! should reach (`own`), another site of the same customer outside a site
+//! restriction (`other site`), and a site of another customer (`other org`).
+//! The expected answer is written out below as a table; `A` means the
+//! access model let the request through (2xx, or a 409/422 about the input),
+//! `D` that it was refused (403, or 404 where even the target's existence is
+//! not disclosed). A 401 or 500 fails the test outright.
+//!
+//! The customer's users other than the owner are restricted to the `own`
+//! site; the dealer serves the customer but has no grant (read-only); the
+//! operator's users reach every customer's sites, but only its administrator
+//! manages (and sees) another organisation's users, for onboarding.
+
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use axum::http::StatusCode;
+use picket_proto::ids::UnitId;
+use picket_proto::message::UnitStatus;
+use serde_json::{Value, json};
+
+use super::*;
+use crate::store::Incoming;
+
+/// The roles, in the table's column order.
+const ROLES: [&str; 11] = [
+    "owner",
+    "customer_admin",
+    "site_manager",
+    "keyholder",
+    "viewer",
+    "operator_admin",
+    "centre_supervisor",
+    "centre_operator",
+    "installer",
+    "dealer_admin",
+    "dealer_technician",
+];
+
+/// endpoint, then per role (columns as [`ROLES`]) own / other site / other
+/// org.
+const EXPECTED: &str = "
+endpoint          owner cadmin sitemgr keyhold viewer opadmin superv centreop install dadmin dtech
+site.get          AAD   ADD    ADD     ADD     ADD    AAA     AAA    AAA      AAA     AAD    AAD
+site.schedule     AAD   ADD    ADD     DDD     DDD    AAA     DDD    DDD      DDD     DDD    DDD
+site.level        AAD   ADD    ADD     DDD     DDD    AAA     DDD    DDD      DDD     DDD    DDD
+site.disarm       AAD   ADD    ADD     ADD     DDD    AAA     DDD    DDD      DDD     DDD    DDD
+site.undisarm     AAD   ADD    ADD     ADD     DDD    AAA     DDD    DDD      DDD     DDD    DDD
+subsite.create    AAD   ADD    DDD     DDD     DDD    AAA     DDD    DDD      DDD     DDD    DDD
+unit.events       AAD   ADD    ADD     ADD     ADD    AAA     AAA    AAA      AAA     AAD    AAD
+unit.claim        DDD   DDD    DDD     DDD     DDD    AAA     AAA    AAA      AAA     DDD    DDD
+unit.relocate     AAD   ADD    ADD     DDD     DDD    AAA     AAA    AAA      AAA     DDD    DDD
+org.sites.list    AAD   AAD    AAD     AAD     AAD    AAA     AAA    AAA      AAA     AAD    AAD
+org.sites.create  AAD   DDD    DDD     DDD     DDD    AAA     DDD    DDD      DDD     DDD    DDD
+org.users.list    AAD   AAD    AAD     AAD     AAD    AAA     DDD    DDD      DDD     DDD    DDD
+org.users.invite  AAD   ADD    DDD     DDD     DDD    DDD     DDD    DDD      DDD     DDD    DDD
+org.sharing.set   AAD   DDD    DDD     DDD     DDD    AAA     DDD    DDD      DDD     DDD    DDD
+org.audit         AAD   DDD    DDD     DDD     DDD    AAA     AAA    DDD      DDD     DDD    DDD
+org.dealer.grant  AAD   DDD    DDD     DDD     DDD    DDD     DDD    DDD      DDD     DDD    DDD
+org.dealer.list   AAD   DDD    DDD     DDD     DDD    AAA     AAA    AAA      AAA     AAD    AAD
+org.sharing.get   AAD   AAD    AAD     AAD     AAD    AAA     AAA    AAA      AAA     AAD    AAD
+";
+
+struct Target {
+    org: String,
+    site: String,
+    unit: UnitId,
+}
+
+struct World {
+    r: Rig,
+    sessions: BTreeMap<&'static str, String>,
+    targets: [Target; 3],
+    dealer: String,
+    counter: AtomicU32,
+}
+
+fn unit_id(n: u8) -> UnitId {
+    UnitId::from_uuid(uuid::Uuid::from_bytes([0x70 + n; 16]))
+}
+
+async fn world() -> World {
+    let r = rig();
+    let operator = r.org("operator", "Picket Security").await;
+    let a = r.org("customer", "Harbour Ltd").await;
+    let b = r.org("customer", "Other Co").await;
+    let dealer = r.org("dealer", "Fix-It Alarms").await;
+    let (status, _, _) = r
+        .call(
+            "PUT",
+            &format!("/api/v1/organisations/{a}/dealers/{dealer}"),
+            None,
+            Auth::Operator,
+        )
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let mut sites = Vec::new();
+    for (org, name) in [(&a, "Own"), (&a, "Other site"), (&b, "Other org")] {
+        let (status, body) = site(&r, org, name, None, Auth::Operator).await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+        sites.push(body["id"].as_str().unwrap().to_owned());
+    }
+    // Units come from ingest; give each site one.
+    {
+        let mut store = Store::open(&r.dir.path().join("hub.db")).unwrap();
+        let batch: Vec<Incoming> = (0..3)
+            .map(|n| Incoming::Status {
+                unit: unit_id(n),
+                status: UnitStatus::Online,
+            })
+            .collect();
+        store.commit(&batch, r.clock.now()).unwrap();
+    }
+    for (n, site) in sites.iter().enumerate() {
+        let unit = unit_id(n as u8);
+        let (status, _, body) = r
+            .call(
+                "PUT",
+                &format!("/api/v1/units/{unit}/site"),
+                Some(json!({ "site": site })),
+                Auth::Operator,
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+    }
+    let own = json!({ "only": [sites[0]] });
+    let mut sessions = BTreeMap::new();
+    for role in ROLES {
+        let (org, scope) = match role {
+            "owner" => (&a, json!("all")),
+            "customer_admin" | "site_manager" | "keyholder" | "viewer" => (&a, own.clone()),
+            "dealer_admin" | "dealer_technician" => (&dealer, json!("all")),
+            _ => (&operator, json!("all")),
+        };
+        let (cookie, _) = r
+            .member(org, &format!("{role}@matrix.example"), role, scope)
+            .await;
+        sessions.insert(role, cookie);
+    }
+    // Someone for the users lists to show in the other organisation.
+    r.member(&b, "olga@other.example", "owner", json!("all"))
+        .await;
+    let targets = [
+        Target {
+            org: a.clone(),
+            site: sites[0].clone(),
+            unit: unit_id(0),
+        },
+        Target {
+            org: a.clone(),
+            site: sites[1].clone(),
+            unit: unit_id(1),
+        },
+        Target {
+            org: b.clone(),
+            site: sites[2].clone(),
+            unit: unit_id(2),
+        },
+    ];
+    World {
+        r,
+        sessions,
+        targets,
+        dealer,
+        counter: AtomicU32::new(0),
+    }
+}
+
+fn week() -> Value {
+    let days = [
+        "monday",
+        "tuesday",
+        "wednesday",
+        "thursday",
+        "friday",
+        "saturday",
+        "sunday",
+    ];
+    json!({
+        "time_zone": "Europe/Copenhagen",
+        "week": days.iter().map(|d| (d.to_string(), json!(["18:00-06:00"]))).collect::<serde_json::Map<_, _>>(),
+    })
+}
+
+impl World {
+    /// Calls `endpoint` on `target` as `role`; 'A' or 'D'.
+    async fn outcome(&self, endpoint: &str, role: &str, target: &Target) -> char {
+        let n = self.counter.fetch_add(1, Ordering::Relaxed);
+        let (Target { org, site, unit }, dealer) = (target, &self.dealer);
+        let (method, path, body): (&str, String, Option<Value>) = match endpoint {
+            "site.get" => ("GET", format!("/api/v1/sites/{site}"), None),
+            "site.schedule" => (
+                "PUT",
+                format!("/api/v1/sites/{site}/schedule"),
+                Some(week()),
+            ),
+            "site.level" => (
+                "PUT",
+                format!("/api/v1/sites/{site}/level"),
+                Some(serde_json::to_value(picket_proto::level::SecurityLevel::standard()).unwrap()),
+            ),
+            "site.disarm" => (
+                "PUT",
+                format!("/api/v1/sites/{site}/disarm"),
+                Some(json!({ "until": "2026-11-23T18:00:00Z", "by": "matrix" })),
+            ),
+            "site.undisarm" => ("DELETE", format!("/api/v1/sites/{site}/disarm"), None),
+            "org.dealer.list" => (
+                "GET",
+                format!("/api/v1/organisations/{org}/dealer-access"),
+                None,
+            ),
+            "org.sharing.get" => ("GET", format!("/api/v1/organisations/{org}/sharing"), None),
+            "subsite.create" => (
+                "POST",
+                format!("/api/v1/organisations/{org}/sites"),
+                Some(json!({ "name": format!("sub {n}"), "parent": site })),
+            ),
+            "unit.events" => ("GET", format!("/api/v1/units/{unit}/events"), None),
+            "unit.claim" => (
+                "PUT",
+                format!("/api/v1/units/{unit}/site"),
+                Some(json!({ "site": site })),
+            ),
+            "unit.relocate" => (
+                "POST",
+                format!("/api/v1/units/{unit}/relocation"),
+                Some(json!({ "to": "active" })),
+            ),
+            "org.sites.list" => ("GET", format!("/api/v1/organisations/{org}/sites"), None),
+            "org.sites.create" => (
+                "POST",
+                format!("/api/v1/organisations/{org}/sites"),
+                Some(json!({ "name": format!("top {n}") })),
+            ),
+            "org.users.list" => ("GET", format!("/api/v1/organisations/{org}/users"), None),
+            "org.users.invite" => (
+                "POST",
+                format!("/api/v1/organisations/{org}/users"),
+                Some(
+                    json!({ "email": format!("new{n}@matrix.example"), "name": "New", "role": "viewer", "scope": { "only": [site] } }),
+                ),
+            ),
+            "org.sharing.set" => (
+                "PUT",
+                format!("/api/v1/organisations/{org}/sharing"),
+                Some(
+                    json!({ "incident_reports": true, "response_times": true, "clips": true, "live_view": true }),
+                ),
+            ),
+            "org.audit" => (
+                "GET",
+                format!("/api/v1/organisations/{org}/audit?limit=1"),
+                None,
+            ),
+            "org.dealer.grant" => (
+                "POST",
+                format!("/api/v1/organisations/{org}/dealer-access"),
+                Some(json!({ "dealer": dealer })),
+            ),
+            other => panic!("no call for {other}"),
+        };
+        let (status, _, answer) = self
+            .r
+            .call(method, &path, body, Auth::Cookie(&self.sessions[role]))
+            .await;
+        match status.as_u16() {
+            200..=299 | 409 | 422 => 'A',
+            403 | 404 => 'D',
+            other => panic!("{endpoint} as {role}: {other} {answer}"),
+        }
+    }
+}
+
+#[tokio::test]
+async fn every_endpoint_by_every_role_on_own_other_site_and_other_org() {
+    let w = world().await;
+    let mut mismatches = Vec::new();
+    let mut checked = 0;
+    for line in EXPECTED
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .skip(1)
+    {
+        let mut cells = line.split_whitespace();
+        let endpoint = cells.next().unwrap();
+        let cells: Vec<&str> = cells.collect();
+        assert_eq!(cells.len(), ROLES.len(), "{line}");
+        for (role, expected) in ROLES.iter().zip(cells) {
+            let mut got = String::new();
+            for target in &w.targets {
+                got.push(w.outcome(endpoint, role, target).await);
+                checked += 1;
+            }
+            if got != expected {
+                mismatches.push(format!(
+                    "{endpoint:<17} {role:<18} expected {expected} got {got}"
+                ));
+            }
+        }
+    }
+    assert!(checked >= 18 * 11 * 3, "{checked} checks");
+    assert!(mismatches.is_empty(), "\n{}", mismatches.join("\n"));
+}
