@@ -36,3 +36,4 @@ bench: setup
 	$(CARGO) bench -p picket-proto
 	$(CARGO) bench -p picket-tests --bench sync
 	$(CARGO) bench -p picket-tests --bench agent
+	$(CARGO) bench -p picket-tests --bench access

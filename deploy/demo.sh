@@ -66,8 +66,22 @@ auth=(-H "Authorization: Bearer $token" -H "Content-Type: application/json")
 
 # The demo site: armed 00:00-24:00 today so the scenario raises alarms.
 week='{"monday":["00:00-24:00"],"tuesday":["00:00-24:00"],"wednesday":["00:00-24:00"],"thursday":["00:00-24:00"],"friday":["00:00-24:00"],"saturday":["00:00-24:00"],"sunday":["00:00-24:00"]}'
+# People: the operator organisation and a customer that owns the demo site
+# (made with the operator's bootstrap token, as on a new hub).
+json_field() { python3 -c "import json,sys; print(json.load(sys.stdin)[\"$1\"])"; }
+curl -sf "${auth[@]}" -X POST "$api/api/v1/organisations" -d '{"kind":"operator","name":"Picket Security"}' >/dev/null
+customer=$(curl -sf "${auth[@]}" -X POST "$api/api/v1/organisations" -d '{"kind":"customer","name":"Demo Harbour Ltd"}' | json_field id)
 curl -sf "${auth[@]}" -X PUT "$api/api/v1/sites/$site" \
-  -d "{\"name\":\"Demo yard\",\"schedule\":{\"time_zone\":\"Europe/Copenhagen\",\"week\":$week}}" >/dev/null
+  -d "{\"name\":\"Demo yard\",\"org\":\"$customer\",\"schedule\":{\"time_zone\":\"Europe/Copenhagen\",\"week\":$week}}" >/dev/null
+owner_mail=owner@demo.example
+owner_password='demo owner passphrase'
+link=$(curl -sf "${auth[@]}" -X POST "$api/api/v1/organisations/$customer/users" \
+  -d "{\"email\":\"$owner_mail\",\"name\":\"Anna Holm\",\"role\":\"owner\"}" | json_field invitation_link)
+curl -sf -X POST "$api/api/v1/invitations/accept" -H "Content-Type: application/json" \
+  -d "{\"token\":\"${link#*#}\",\"password\":\"$owner_password\"}" >/dev/null
+jar="$dir/owner.cookies"
+curl -sf -c "$jar" -X POST "$api/api/v1/session" -H "Content-Type: application/json" \
+  -d "{\"email\":\"$owner_mail\",\"password\":\"$owner_password\"}" >/dev/null
 for u in "${units[@]}"; do
   curl -sf "${auth[@]}" -X PUT "$api/api/v1/units/$u/site" -d "{\"site\":\"$site\"}" >/dev/null
 done
@@ -83,7 +97,8 @@ sleep 2
 pids+=($!)
 until=$(date -u -d '+1 hour' +%Y-%m-%dT%H:%M:%SZ)
 sleep 4
-curl -sf "${auth[@]}" -X PUT "$api/api/v1/sites/$site/disarm" -d "{\"until\":\"$until\",\"by\":\"Demo keyholder\"}" >/dev/null
+# The owner disarms for an hour (the hub names who did it from the session).
+curl -sf -b "$jar" -X PUT "$api/api/v1/sites/$site/disarm" -H "Content-Type: application/json" -d "{\"until\":\"$until\"}" >/dev/null
 sleep 3
 
 echo
@@ -96,6 +111,22 @@ echo "Watch them:"
 echo "  curl -s -H \"Authorization: Bearer \$(cat $dir/hub/operator.token)\" $api/api/v1/units"
 echo "  curl -s -H \"Authorization: Bearer \$(cat $dir/hub/operator.token)\" $api/api/v1/units/${units[0]}/events"
 echo "  $bin/picket-sim trigger --socket $dir/sim.sock --unit ${units[1]} --sensor pir"
+echo
+echo "People (the access model): the customer's owner signed in with a session cookie:"
+curl -sf -b "$jar" "$api/api/v1/session" | python3 -c '
+import json, sys
+me = json.load(sys.stdin)
+print("  %s  %s  sites: %s" % (me["email"], me["role_name"], me["scope"]))
+print("  may: " + ", ".join(me["permissions"]))'
+echo "  as the owner:  curl -s -c /tmp/jar -H 'Content-Type: application/json' -d '{\"email\":\"$owner_mail\",\"password\":\"$owner_password\"}' $api/api/v1/session"
+echo "                 curl -s -b /tmp/jar $api/api/v1/units"
+echo "  the roles:     curl -s -b /tmp/jar $api/api/v1/roles   (API document: $api/api/v1/openapi.json)"
+echo
+echo "Audit log of the customer (newest first):"
+curl -sf -b "$jar" "$api/api/v1/organisations/$customer/audit?limit=6" | python3 -c '
+import json, sys
+for e in json.load(sys.stdin):
+    print("  #%-3s %-26s by %s" % (e["seq"], e["action"], e["actor_label"]))'
 echo
 echo "Units now:"
 curl -sf "${auth[@]}" "$api/api/v1/units" | python3 -c '

@@ -248,6 +248,30 @@ impl<S: Send + Sync, T: serde::de::DeserializeOwned> axum::extract::FromRequest<
     }
 }
 
+/// A query string whose rejection is a 4xx [`ApiError`] naming what is
+/// wrong, like [`ApiJson`].
+#[derive(Debug)]
+pub struct ApiQuery<T>(pub T);
+
+impl<S: Send + Sync, T: serde::de::DeserializeOwned> axum::extract::FromRequestParts<S>
+    for ApiQuery<T>
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        state: &S,
+    ) -> Result<Self, ApiError> {
+        match axum::extract::Query::<T>::from_request_parts(parts, state).await {
+            Ok(axum::extract::Query(value)) => Ok(ApiQuery(value)),
+            Err(rejection) => Err(ApiError::Invalid(format!(
+                "query: {}",
+                rejection.body_text()
+            ))),
+        }
+    }
+}
+
 /// An API error: one place maps kinds to statuses.
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {

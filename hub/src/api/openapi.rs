@@ -288,7 +288,7 @@ pub const OPERATIONS: &[Operation] = &[
     op(
         "get",
         "/units",
-        "Units I may see, with state, health and pending config.",
+        "Units I may see, with state, health and pending config; pages of `limit` (default 1000) `after` a unit id (next page id in `X-Next-After`).",
         Caller,
         None,
         200,
@@ -405,10 +405,10 @@ fn schemas() -> Value {
         })),
         "AssignSite": object(&["site"], json!({ "site": string() })),
         "Relocate": object(&["to"], json!({ "to": string(), "actor": string() })),
-        "SiteBody": object(&["name", "schedule"], json!({ "name": string(), "schedule": { "type": "object" } })),
+        "SiteBody": object(&["name", "schedule"], json!({ "name": string(), "schedule": { "type": "object" }, "org": string(), "parent": string() })),
         "Schedule": object(&["time_zone", "week"], json!({ "time_zone": string(), "week": week, "exceptions": { "type": "object" } })),
         "Level": { "type": "object" },
-        "Disarm": object(&["until", "by"], json!({ "until": { "type": "string", "format": "date-time" }, "by": string() })),
+        "Disarm": object(&["until"], json!({ "until": { "type": "string", "format": "date-time" }, "by": string() })),
         "Error": object(&["error"], json!({ "error": string() })),
     })
 }

@@ -1,7 +1,7 @@
 //! An organisation's own settings: sharing, sites and sub-sites, the
 //! dealers that serve it, and its audit log.
 
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::{Extension, Json};
 use picket_access::{Directory, OrgKind, Permission, Sharing, Target};
@@ -11,7 +11,7 @@ use serde::Deserialize;
 
 use super::caller::Caller;
 use super::people::{new_id, parse_org, text_field};
-use super::{ApiError, ApiJson, ApiState};
+use super::{ApiError, ApiJson, ApiQuery, ApiState};
 use crate::store::{AuditRecord, SiteRow};
 
 fn customer(state: &ApiState, org: OrgId) -> Result<(), ApiError> {
@@ -147,11 +147,7 @@ pub async fn list_sites(
     let ids: Vec<SiteId> = state
         .directory()
         .sites_of(org)
-        .filter(|site| {
-            caller
-                .check(&state, Permission::ViewSites, &Target::Site(*site))
-                .is_ok()
-        })
+        .filter(|site| caller.allows(&state, Permission::ViewSites, &Target::Site(*site)))
         .collect();
     if ids.is_empty()
         && let Some(actor) = &caller.actor
@@ -232,7 +228,7 @@ pub async fn audit(
     State(state): State<ApiState>,
     Extension(caller): Extension<Caller>,
     Path(org): Path<String>,
-    Query(q): Query<AuditQuery>,
+    ApiQuery(q): ApiQuery<AuditQuery>,
 ) -> Result<Json<Vec<AuditRecord>>, ApiError> {
     let org = parse_org(&org)?;
     if state.directory().org_kind(org).is_none() {

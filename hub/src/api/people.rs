@@ -181,9 +181,7 @@ pub async fn list_orgs(
             None => true,
             Some(actor) => {
                 org.id == actor.org
-                    || caller
-                        .check(&state, Permission::ViewSites, &Target::Organisation(org.id))
-                        .is_ok()
+                    || caller.allows(&state, Permission::ViewSites, &Target::Organisation(org.id))
             }
         })
         .collect();

@@ -29,6 +29,12 @@ pub(super) fn validate(spec: ScheduleSpec) -> Result<WeeklySchedule, ApiError> {
 pub struct SiteBody {
     name: String,
     schedule: ScheduleSpec,
+    /// The customer that owns it (places the site in the access model).
+    #[serde(default)]
+    org: Option<picket_proto::ids::OrgId>,
+    /// Its master site, for a sub-site.
+    #[serde(default)]
+    parent: Option<SiteId>,
 }
 
 pub async fn upsert(
@@ -53,9 +59,31 @@ pub async fn upsert(
         ));
     }
     let schedule = validate(body.schedule)?;
+    if let Some(org) = body.org
+        && picket_access::Directory::org_kind(&*state.directory(), org)
+            != Some(picket_access::OrgKind::Customer)
+    {
+        return Err(ApiError::Invalid("org: not a customer organisation".into()));
+    }
+    let place = body.org.map(|org| {
+        (
+            org,
+            body.parent,
+            caller.audit(
+                "site.place",
+                format!("site:{site}"),
+                Some(org),
+                serde_json::json!({ "parent": body.parent }),
+            ),
+        )
+    });
+    let now = state.clock.now();
     let (units, row) = state
         .with_store(move |s| {
             let units = s.upsert_site(site, &body.name, &schedule)?;
+            if let Some((org, parent, audit)) = &place {
+                s.place_site(site, *org, *parent, audit, now)?;
+            }
             let row = s
                 .site(site)?
                 .ok_or_else(|| ApiError::NotFound(format!("site {site}")))?;
@@ -70,6 +98,7 @@ pub async fn upsert(
             serde_json::json!({ "name": row.name }),
         ))
         .await;
+    state.refresh_directory().await?;
     state.publish_configs(units).await?;
     Ok(Json(row))
 }
@@ -140,7 +169,14 @@ pub async fn level(
 #[serde(deny_unknown_fields)]
 pub struct DisarmBody {
     until: Timestamp,
+    /// Who, for the operator token only (a person is named by their
+    /// sign-in).
+    #[serde(default = "operator_name")]
     by: String,
+}
+
+fn operator_name() -> String {
+    "the operator".into()
 }
 
 pub async fn disarm(
@@ -151,7 +187,14 @@ pub async fn disarm(
 ) -> Result<Json<serde_json::Value>, ApiError> {
     let site = parse_site(&site)?;
     caller.check(&state, Permission::Disarm, &Target::Site(site))?;
-    let disarm = TemporaryDisarm::new(state.clock.now(), body.until, body.by)
+    // Who disarmed is who is signed in; the body's `by` only names the
+    // person for the operator token (scripts, the demo).
+    let by = match &caller.actor {
+        Some(actor) => format!("{} ({})", caller.label, actor.role.name()),
+        None if body.by.trim().is_empty() => operator_name(),
+        None => body.by,
+    };
+    let disarm = TemporaryDisarm::new(state.clock.now(), body.until, by)
         .map_err(|e| ApiError::Invalid(e.to_string()))?;
     let units = state
         .with_store(move |s| Ok(s.set_disarm(site, Some(&disarm))?))

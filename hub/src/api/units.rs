@@ -1,15 +1,16 @@
 //! `/api/v1/units`: list, events, site assignment, relocation moves.
 
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use picket_proto::ids::{SiteId, UnitId};
 use picket_proto::relocation::{RelocationActor, RelocationState};
 use serde::{Deserialize, Serialize};
 
 use super::caller::Caller;
-use super::{ApiError, ApiJson, ApiState};
+use super::{ApiError, ApiJson, ApiQuery, ApiState};
 use crate::store::UnitRow;
 use axum::Extension;
+use axum::response::IntoResponse;
 use picket_access::{OrgKind, Permission, Role, Target};
 
 /// A unit with whether its config is pending.
@@ -26,37 +27,79 @@ fn parse_unit(text: &str) -> Result<UnitId, ApiError> {
         .map_err(|e: picket_proto::ids::IdError| ApiError::Invalid(e.to_string()))
 }
 
+/// Paging of `GET /api/v1/units`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ListQuery {
+    /// At most this many (default 1,000; at most 10,000).
+    limit: Option<usize>,
+    /// Only units whose id sorts after this one (the last id of the
+    /// previous page, also given in the `X-Next-After` header).
+    after: Option<UnitId>,
+}
+
+/// Most units per page by default.
+const DEFAULT_PAGE: usize = 1000;
+
 pub async fn list(
     State(state): State<ApiState>,
     Extension(caller): Extension<Caller>,
-) -> Result<Json<Vec<UnitView>>, ApiError> {
-    let units = state.with_store(|s| Ok(s.units()?)).await?;
+    ApiQuery(page): ApiQuery<ListQuery>,
+) -> Result<axum::response::Response, ApiError> {
+    let limit = page.limit.unwrap_or(DEFAULT_PAGE).clamp(1, 10_000);
+    // Read only the units of the organisations the caller can reach (its
+    // own, or for a dealer the customers it serves); operators see the
+    // fleet. Then the access model decides unit by unit (site scopes).
+    let orgs = match caller.actor.as_ref().map(|a| (a.org_kind(), a.org)) {
+        None | Some((OrgKind::Operator, _)) => None,
+        Some((OrgKind::Dealer, dealer)) => {
+            Some(state.directory().customers_of(dealer).collect::<Vec<_>>())
+        }
+        Some((_, org)) => Some(vec![org]),
+    };
+    let units = state
+        .with_store(move |s| {
+            Ok(match orgs {
+                None => s.units()?,
+                Some(orgs) => s.units_of_orgs(&orgs)?,
+            })
+        })
+        .await?;
     let fleet = match &caller.actor {
         None => true,
-        Some(actor) => caller
-            .check(
-                &state,
-                Permission::ViewFleet,
-                &Target::Organisation(actor.org),
-            )
-            .is_ok(),
+        Some(actor) => caller.allows(
+            &state,
+            Permission::ViewFleet,
+            &Target::Organisation(actor.org),
+        ),
     };
-    let units = units.into_iter().filter(|u| match u.site {
-        Some(site) => caller
-            .check(&state, Permission::ViewUnits, &Target::Site(site))
-            .is_ok(),
-        // Unassigned units are fleet stock: operator roles only.
-        None => fleet,
-    });
-    Ok(Json(
-        units
-            .into_iter()
-            .map(|unit| UnitView {
-                pending: unit.site.is_some() && unit.applied_version != Some(unit.desired_version),
-                unit,
-            })
-            .collect(),
-    ))
+    let mut units: Vec<UnitRow> = units
+        .into_iter()
+        .filter(|u| page.after.is_none_or(|after| u.id > after))
+        .filter(|u| match u.site {
+            Some(site) => caller.allows(&state, Permission::ViewUnits, &Target::Site(site)),
+            // Unassigned units are fleet stock: operator roles only.
+            None => fleet,
+        })
+        .collect();
+    units.sort_by_key(|u| u.id);
+    let more = units.len() > limit;
+    units.truncate(limit);
+    let next = more.then(|| units.last().map(|u| u.id)).flatten();
+    let views: Vec<UnitView> = units
+        .into_iter()
+        .map(|unit| UnitView {
+            pending: unit.site.is_some() && unit.applied_version != Some(unit.desired_version),
+            unit,
+        })
+        .collect();
+    let mut response = Json(views).into_response();
+    if let Some(next) = next
+        && let Ok(value) = axum::http::HeaderValue::from_str(&next.to_string())
+    {
+        response.headers_mut().insert("x-next-after", value);
+    }
+    Ok(response)
 }
 
 #[derive(Debug, Deserialize)]
@@ -68,7 +111,7 @@ pub async fn events(
     State(state): State<ApiState>,
     Extension(caller): Extension<Caller>,
     Path(unit): Path<String>,
-    Query(q): Query<EventsQuery>,
+    ApiQuery(q): ApiQuery<EventsQuery>,
 ) -> Result<Json<Vec<serde_json::Value>>, ApiError> {
     let unit = parse_unit(&unit)?;
     state

@@ -18,7 +18,7 @@ mod sites;
 use std::path::Path;
 
 use jiff::Timestamp;
-use picket_proto::ids::{EventId, SiteId, UnitId};
+use picket_proto::ids::{EventId, OrgId, SiteId, UnitId};
 use picket_proto::message::{Event, Health, ReportedState, UnitStatus};
 use rusqlite::{Connection, params};
 
@@ -242,6 +242,18 @@ impl Store {
     /// Every unit.
     pub fn units(&self) -> Result<Vec<UnitRow>, StoreError> {
         self.query_units("", [])
+    }
+
+    /// The units on sites of these organisations.
+    pub fn units_of_orgs(&self, orgs: &[OrgId]) -> Result<Vec<UnitRow>, StoreError> {
+        let mut out = Vec::new();
+        for org in orgs {
+            out.extend(self.query_units(
+                "WHERE site IN (SELECT id FROM sites WHERE org = ?1)",
+                [org.as_bytes().as_slice()],
+            )?);
+        }
+        Ok(out)
     }
 
     /// The unit's row, if known.

@@ -142,6 +142,11 @@ const MIGRATIONS: &[&str] = &[
         outcome TEXT NOT NULL,           -- 'sent' or the error
         attempts INTEGER NOT NULL
     ) STRICT;",
+    // 3: indexes for what the API asks often: a site's units, an
+    // organisation's units, and the config version counter (MAX without a
+    // scan).
+    "CREATE INDEX units_by_site ON units(site);
+    CREATE INDEX units_by_desired_version ON units(desired_version);",
 ];
 
 /// The schema version this build writes.

@@ -173,3 +173,32 @@ fn a_new_store_is_in_wal_mode_at_the_current_version() {
         .unwrap();
     assert_eq!(mode, "wal");
 }
+
+#[test]
+fn migration_three_indexes_units_by_site_and_config_version() {
+    let mut conn = rusqlite::Connection::open_in_memory().unwrap();
+    schema::migrate_to(&mut conn, 2).unwrap();
+    let indexes = |conn: &rusqlite::Connection| -> Vec<String> {
+        conn.prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'units' AND name LIKE 'units_by%' ORDER BY name")
+            .unwrap()
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap()
+    };
+    assert!(indexes(&conn).is_empty());
+    assert_eq!(schema::migrate_to(&mut conn, 3).unwrap(), 3);
+    assert_eq!(
+        indexes(&conn),
+        ["units_by_desired_version", "units_by_site"]
+    );
+    // The counter query uses the index rather than scanning the table.
+    let plan: String = conn
+        .query_row(
+            "EXPLAIN QUERY PLAN SELECT MAX(desired_version) FROM units",
+            [],
+            |r| r.get(3),
+        )
+        .unwrap();
+    assert!(plan.contains("units_by_desired_version"), "{plan}");
+}

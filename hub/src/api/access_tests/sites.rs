@@ -214,3 +214,51 @@ async fn the_audit_log_is_readable_by_administrators_only() {
         .await;
     assert_eq!(entries[0]["action"], "organisation.sharing.set");
 }
+
+#[tokio::test]
+async fn the_unit_list_pages_with_limit_and_after() {
+    use crate::store::Incoming;
+    use picket_proto::ids::UnitId;
+    use picket_proto::message::UnitStatus;
+    let r = rig();
+    {
+        let mut store = Store::open(&r.dir.path().join("hub.db")).unwrap();
+        let batch: Vec<Incoming> = (0..3u8)
+            .map(|n| Incoming::Status {
+                unit: UnitId::from_uuid(uuid::Uuid::from_bytes([0x90 + n; 16])),
+                status: UnitStatus::Online,
+            })
+            .collect();
+        store.commit(&batch, r.clock.now()).unwrap();
+    }
+    let (status, headers, first) = r
+        .call("GET", "/api/v1/units?limit=2", None, Auth::Operator)
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(first.as_array().unwrap().len(), 2);
+    let next = headers
+        .get("x-next-after")
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(next, first[1]["id"].as_str().unwrap());
+    let (_, headers, rest) = r
+        .call(
+            "GET",
+            &format!("/api/v1/units?limit=2&after={next}"),
+            None,
+            Auth::Operator,
+        )
+        .await;
+    assert_eq!(rest.as_array().unwrap().len(), 1);
+    assert!(
+        headers.get("x-next-after").is_none(),
+        "the last page says so"
+    );
+    assert!(rest[0]["id"].as_str().unwrap() > next.as_str());
+    let (status, _, body) = r
+        .call("GET", "/api/v1/units?limit=two", None, Auth::Operator)
+        .await;
+    assert!(status.is_client_error(), "{body}");
+}
