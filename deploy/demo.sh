@@ -13,6 +13,7 @@ bin=target/debug
 dir=${PICKET_DEMO_DIR:-target/demo}
 mqtt_port=${PICKET_DEMO_MQTT_PORT:-18883}
 api_port=${PICKET_DEMO_API_PORT:-18480}
+smtp_port=${PICKET_DEMO_SMTP_PORT:-18025}
 site=019abcde00017000800000000000b001
 
 pids=()
@@ -52,9 +53,19 @@ key = "hub.key"
 [api]
 listen = "127.0.0.1:$api_port"
 token_file = "operator.token"
+public_url = "http://127.0.0.1:$api_port"
+# A local SMTP sink (aiosmtpd) stands in for the mail server.
+[mail]
+server = "127.0.0.1"
+port = $smtp_port
+security = "insecure_plain"
+from = "Picket demo <noreply@demo.example>"
 TOML
 
-echo "3. Starting the hardware simulator, the hub and three agents"
+echo "3. Starting a local SMTP sink, the hardware simulator, the hub and three agents"
+/usr/bin/python3 -m aiosmtpd -n -l "127.0.0.1:$smtp_port" -c aiosmtpd.handlers.Mailbox "$dir/mail" >"$dir/smtp.log" 2>&1 &
+pids+=($!)
+for _ in $(seq 50); do (exec 3<>"/dev/tcp/127.0.0.1/$smtp_port") 2>/dev/null && break; sleep 0.1; done
 "$bin/picket-sim" sensors --socket "$dir/sim.sock" >"$dir/sim.log" 2>&1 &
 pids+=($!)
 "$bin/picket-hub" serve --config "$dir/hub/hub.toml" >"$dir/hub.log" 2>&1 &
@@ -75,10 +86,16 @@ curl -sf "${auth[@]}" -X PUT "$api/api/v1/sites/$site" \
   -d "{\"name\":\"Demo yard\",\"org\":\"$customer\",\"schedule\":{\"time_zone\":\"Europe/Copenhagen\",\"week\":$week}}" >/dev/null
 owner_mail=owner@demo.example
 owner_password='demo owner passphrase'
-link=$(curl -sf "${auth[@]}" -X POST "$api/api/v1/organisations/$customer/users" \
-  -d "{\"email\":\"$owner_mail\",\"name\":\"Anna Holm\",\"role\":\"owner\"}" | json_field invitation_link)
+curl -sf "${auth[@]}" -X POST "$api/api/v1/organisations/$customer/users" \
+  -d "{\"email\":\"$owner_mail\",\"name\":\"Anna Holm\",\"role\":\"owner\"}" >/dev/null
+# The invitation arrives by e-mail; take the link from it as Anna would.
+invite_token=""
+for _ in $(seq 50); do
+  invite_token=$(cat "$dir"/mail/new/* 2>/dev/null | tr -d '\r' | sed -e ':a;/=$/{N;s/=\n//;ba}' | grep -o 'pl_[0-9a-f]\{64\}' | head -1 || true)
+  [ -n "$invite_token" ] && break; sleep 0.1
+done
 curl -sf -X POST "$api/api/v1/invitations/accept" -H "Content-Type: application/json" \
-  -d "{\"token\":\"${link#*#}\",\"password\":\"$owner_password\"}" >/dev/null
+  -d "{\"token\":\"$invite_token\",\"password\":\"$owner_password\"}" >/dev/null
 jar="$dir/owner.cookies"
 curl -sf -c "$jar" -X POST "$api/api/v1/session" -H "Content-Type: application/json" \
   -d "{\"email\":\"$owner_mail\",\"password\":\"$owner_password\"}" >/dev/null
@@ -112,7 +129,7 @@ echo "  curl -s -H \"Authorization: Bearer \$(cat $dir/hub/operator.token)\" $ap
 echo "  curl -s -H \"Authorization: Bearer \$(cat $dir/hub/operator.token)\" $api/api/v1/units/${units[0]}/events"
 echo "  $bin/picket-sim trigger --socket $dir/sim.sock --unit ${units[1]} --sensor pir"
 echo
-echo "People (the access model): the customer's owner signed in with a session cookie:"
+echo "People (the access model): the customer's owner, invited by e-mail ($dir/mail/new), signed in with a session cookie:"
 curl -sf -b "$jar" "$api/api/v1/session" | python3 -c '
 import json, sys
 me = json.load(sys.stdin)

@@ -573,3 +573,31 @@ fn audit_verify_finds_an_entry_edited_in_the_database_file() {
     assert_eq!(out.status.code(), Some(1), "{text}");
     assert!(text.contains("BROKEN at entry 2"), "{text}");
 }
+
+#[test]
+fn repeated_wrong_passwords_are_throttled_over_http() {
+    let cluster = Cluster::start(0);
+    let login = json!({ "email": "someone@harbour.example", "password": "not the password" });
+    for _ in 0..6 {
+        let (status, _, _) = http_with(
+            cluster.api,
+            "POST",
+            "/api/v1/session",
+            Some(login.clone()),
+            "",
+        )
+        .expect("API");
+        assert_eq!(status, 401);
+    }
+    let (status, head, body) =
+        http_with(cluster.api, "POST", "/api/v1/session", Some(login), "").expect("API");
+    assert_eq!(status, 429, "{body}");
+    assert!(
+        head.to_ascii_lowercase().contains("retry-after: "),
+        "{head}"
+    );
+    assert!(
+        body["error"].as_str().expect("error").contains("try again"),
+        "{body}"
+    );
+}

@@ -1,5 +1,5 @@
-//! The access matrix: every endpoint that acts on a site, an organisation or
-//! a unit, called by every role, on three targets — a site the caller
+//! The access matrix: every endpoint that acts on a site, an organisation, a
+//! unit or a user, called by every role, on three targets — a site the caller
 //! should reach (`own`), another site of the same customer outside a site
 //! restriction (`other site`), and a site of another customer (`other org`).
 //! The expected answer is written out below as a table; `A` means the
@@ -60,12 +60,16 @@ org.audit         AAD   DDD    DDD     DDD     DDD    AAA     AAA    DDD      DD
 org.dealer.grant  AAD   DDD    DDD     DDD     DDD    DDD     DDD    DDD      DDD     DDD    DDD
 org.dealer.list   AAD   DDD    DDD     DDD     DDD    AAA     AAA    AAA      AAA     AAD    AAD
 org.sharing.get   AAD   AAD    AAD     AAD     AAD    AAA     AAA    AAA      AAA     AAD    AAD
+user.edit         AAD   ADD    DDD     DDD     DDD    DDD     DDD    DDD      DDD     DDD    DDD
+user.revoke       AAD   ADD    DDD     DDD     DDD    DDD     DDD    DDD      DDD     DDD    DDD
 ";
 
 struct Target {
     org: String,
     site: String,
     unit: UnitId,
+    /// A viewer restricted to `site` (of `org`).
+    user: String,
 }
 
 struct World {
@@ -141,23 +145,27 @@ async fn world() -> World {
     // Someone for the users lists to show in the other organisation.
     r.member(&b, "olga@other.example", "owner", json!("all"))
         .await;
-    let targets = [
-        Target {
-            org: a.clone(),
-            site: sites[0].clone(),
-            unit: unit_id(0),
-        },
-        Target {
-            org: a.clone(),
-            site: sites[1].clone(),
-            unit: unit_id(1),
-        },
-        Target {
-            org: b.clone(),
-            site: sites[2].clone(),
-            unit: unit_id(2),
-        },
-    ];
+    let mut users = Vec::new();
+    for (n, (org, site)) in [(&a, &sites[0]), (&a, &sites[1]), (&b, &sites[2])]
+        .into_iter()
+        .enumerate()
+    {
+        let (_, id) = r
+            .member(
+                org,
+                &format!("target{n}@matrix.example"),
+                "viewer",
+                json!({ "only": [site] }),
+            )
+            .await;
+        users.push(id);
+    }
+    let targets = [0, 1, 2].map(|n| Target {
+        org: if n < 2 { a.clone() } else { b.clone() },
+        site: sites[n].clone(),
+        unit: unit_id(n as u8),
+        user: users[n].clone(),
+    });
     World {
         r,
         sessions,
@@ -187,7 +195,15 @@ impl World {
     /// Calls `endpoint` on `target` as `role`; 'A' or 'D'.
     async fn outcome(&self, endpoint: &str, role: &str, target: &Target) -> char {
         let n = self.counter.fetch_add(1, Ordering::Relaxed);
-        let (Target { org, site, unit }, dealer) = (target, &self.dealer);
+        let (
+            Target {
+                org,
+                site,
+                unit,
+                user,
+            },
+            dealer,
+        ) = (target, &self.dealer);
         let (method, path, body): (&str, String, Option<Value>) = match endpoint {
             "site.get" => ("GET", format!("/api/v1/sites/{site}"), None),
             "site.schedule" => (
@@ -259,6 +275,12 @@ impl World {
                 format!("/api/v1/organisations/{org}/dealer-access"),
                 Some(json!({ "dealer": dealer })),
             ),
+            "user.edit" => (
+                "PATCH",
+                format!("/api/v1/users/{user}"),
+                Some(json!({ "name": format!("Renamed {n}") })),
+            ),
+            "user.revoke" => ("POST", format!("/api/v1/users/{user}/revoke"), None),
             other => panic!("no call for {other}"),
         };
         let (status, _, answer) = self
@@ -301,6 +323,6 @@ async fn every_endpoint_by_every_role_on_own_other_site_and_other_org() {
             }
         }
     }
-    assert!(checked >= 18 * 11 * 3, "{checked} checks");
+    assert!(checked >= 20 * 11 * 3, "{checked} checks");
     assert!(mismatches.is_empty(), "\n{}", mismatches.join("\n"));
 }
