@@ -120,38 +120,58 @@ pub async fn complete(
     State(state): State<ApiState>,
     request: Request,
 ) -> Result<StatusCode, ApiError> {
+    set_by_link(
+        &state,
+        request,
+        LinkPurpose::PasswordReset,
+        "reset link",
+        "user.password_reset",
+    )
+    .await
+}
+
+/// Sets a password with a single-use link (`{"token", "password"}`): the
+/// link is checked without using it up, the password against the rules
+/// (naming what is wrong), then the link is used and the password set in
+/// one step; every session of the account ends. Shared by accepting an
+/// invitation and completing a reset.
+pub(super) async fn set_by_link(
+    state: &ApiState,
+    request: Request,
+    purpose: LinkPurpose,
+    noun: &str,
+    action: &str,
+) -> Result<StatusCode, ApiError> {
     let meta = RequestMeta::of(&request);
     let Complete { token, password } = body(request).await?;
     if !looks_like(SecretKind::Link, &token) {
-        return Err(ApiError::Invalid(
-            "token: not a password-reset token".into(),
-        ));
+        return Err(ApiError::Invalid(format!("token: not a {noun} token")));
     }
     let hash = hash_secret(&token);
     let now = state.clock.now();
     let peeked = state
-        .with_store(move |s| Ok(s.peek_link(&hash, LinkPurpose::PasswordReset, now)?))
+        .with_store(move |s| Ok(s.peek_link(&hash, purpose, now)?))
         .await?;
     let user = match peeked.map(|l| l.user) {
         Ok(Some(user)) => user,
         Ok(None) | Err(LinkRefusal::Unknown) => {
-            return Err(ApiError::NotFound("unknown reset link".into()));
+            return Err(ApiError::NotFound(format!("unknown {noun}")));
         }
         Err(LinkRefusal::Used) => {
-            return Err(ApiError::Conflict(
-                "token: this link was already used".into(),
-            ));
+            return Err(ApiError::Conflict(format!(
+                "token: this {noun} was already used"
+            )));
         }
         Err(LinkRefusal::Expired) => {
-            return Err(ApiError::Invalid(
-                "token: this link has expired; ask for a new one".into(),
-            ));
+            return Err(ApiError::Invalid(format!(
+                "token: this {noun} has expired; ask for a new one"
+            )));
         }
     };
     let row = state
         .with_store(move |s| Ok(s.user(user)?))
         .await?
-        .ok_or_else(|| ApiError::NotFound("unknown reset link".into()))?;
+        .ok_or_else(|| ApiError::NotFound(format!("unknown {noun}")))?;
     check_strength(&password, &row.email).map_err(|e| ApiError::Invalid(e.to_string()))?;
     let phc = tokio::task::spawn_blocking(move || hash_password(&password))
         .await
@@ -161,20 +181,17 @@ pub async fn complete(
         actor: Some(user),
         actor_label: row.email.clone(),
         address: meta.address,
-        action: "user.password_reset".into(),
+        action: action.to_owned(),
         target: format!("user:{user}"),
         org: Some(row.org),
         detail: serde_json::Value::Null,
     };
+    let used = format!("token: this {noun} was already used");
     state
-        .with_store(
-            move |s| match s.take_link(&hash, LinkPurpose::PasswordReset, now)? {
-                Ok(_) => Ok(s.set_password(user, &phc, &audit, now)?),
-                Err(_) => Err(ApiError::Conflict(
-                    "token: this link was already used".into(),
-                )),
-            },
-        )
+        .with_store(move |s| match s.take_link(&hash, purpose, now)? {
+            Ok(_) => Ok(s.set_password(user, &phc, &audit, now)?),
+            Err(_) => Err(ApiError::Conflict(used)),
+        })
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }

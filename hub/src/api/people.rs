@@ -18,12 +18,11 @@ use picket_access::{
 use picket_proto::ids::{OrgId, UserId};
 use serde::{Deserialize, Serialize};
 
-use super::caller::{Caller, RequestMeta, denied};
+use super::caller::{Caller, denied};
 use super::{ApiError, ApiJson, ApiState};
-use crate::auth::password::{check_strength, hash_password};
-use crate::auth::secret::{SecretKind, hash_secret, looks_like, new_secret};
+use crate::auth::secret::{SecretKind, new_secret};
 use crate::mail::Mail;
-use crate::store::{AuditEntry, LinkPurpose, LinkRefusal, NewUser, OrgRow, UserRow};
+use crate::store::{LinkPurpose, NewUser, OrgRow, UserRow};
 
 /// How long an invitation link works.
 const INVITATION_LIFETIME: SignedDuration = SignedDuration::from_hours(72);
@@ -451,78 +450,19 @@ pub async fn revoke(
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// Accepting an invitation.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Accept {
-    token: String,
-    password: String,
-}
-
-/// `POST /api/v1/invitations/accept`: set a password with the e-mailed
-/// link; the account becomes active. The link works once.
+/// `POST /api/v1/invitations/accept` `{"token", "password"}`: set a
+/// password with the e-mailed link; the account becomes active. The link
+/// works once.
 pub async fn accept(
     State(state): State<ApiState>,
     request: axum::extract::Request,
 ) -> Result<StatusCode, ApiError> {
-    let meta = RequestMeta::of(&request);
-    let bytes = axum::body::to_bytes(request.into_body(), 16 * 1024)
-        .await
-        .map_err(|_| ApiError::Invalid("body: larger than 16 KiB".into()))?;
-    let body: Accept =
-        serde_json::from_slice(&bytes).map_err(|e| ApiError::Invalid(format!("body: {e}")))?;
-    if !looks_like(SecretKind::Link, &body.token) {
-        return Err(ApiError::Invalid("token: not an invitation token".into()));
-    }
-    let hash = hash_secret(&body.token);
-    let now = state.clock.now();
-    let invitee = state
-        .with_store(move |s| Ok(s.peek_link(&hash, LinkPurpose::Invitation, now)?))
-        .await?;
-    let user = match invitee.map(|link| link.user) {
-        Ok(Some(user)) => user,
-        Ok(None) | Err(LinkRefusal::Unknown) => {
-            return Err(ApiError::NotFound("unknown invitation".into()));
-        }
-        Err(LinkRefusal::Used) => {
-            return Err(ApiError::Conflict(
-                "token: this invitation was already used".into(),
-            ));
-        }
-        Err(LinkRefusal::Expired) => {
-            return Err(ApiError::Invalid(
-                "token: this invitation has expired; ask for a new one".into(),
-            ));
-        }
-    };
-    let row = state
-        .with_store(move |s| Ok(s.user(user)?))
-        .await?
-        .ok_or_else(|| ApiError::NotFound("unknown invitation".into()))?;
-    check_strength(&body.password, &row.email).map_err(|e| ApiError::Invalid(e.to_string()))?;
-    let password = body.password;
-    let phc = tokio::task::spawn_blocking(move || hash_password(&password))
-        .await
-        .map_err(|e| ApiError::Internal(e.to_string()))?
-        .map_err(|e| ApiError::Internal(e.to_string()))?;
-    let audit = AuditEntry {
-        actor: Some(user),
-        actor_label: row.email.clone(),
-        address: meta.address,
-        action: "user.accept_invitation".into(),
-        target: format!("user:{user}"),
-        org: Some(row.org),
-        detail: serde_json::Value::Null,
-    };
-    state
-        .with_store(
-            move |s| match s.take_link(&hash, LinkPurpose::Invitation, now)? {
-                Ok(_) => Ok(s.set_password(user, &phc, &audit, now)?),
-                Err(_) => Err(ApiError::Conflict(
-                    "token: this invitation was already used".into(),
-                )),
-            },
-        )
-        .await?;
-    Ok(StatusCode::NO_CONTENT)
+    super::password::set_by_link(
+        &state,
+        request,
+        LinkPurpose::Invitation,
+        "invitation",
+        "user.accept_invitation",
+    )
+    .await
 }

@@ -238,7 +238,31 @@ pub(crate) fn append(
     Ok(seq)
 }
 
+/// `Ok` when a statement changed a row; otherwise `what` was not found.
+pub(crate) fn one_row(changed: usize, what: impl FnOnce() -> String) -> Result<(), StoreError> {
+    if changed == 0 {
+        Err(StoreError::NotFound(what()))
+    } else {
+        Ok(())
+    }
+}
+
 impl Store {
+    /// Runs `change` and appends `audit` in one transaction: both commit or
+    /// neither (an error from `change` writes nothing).
+    pub(crate) fn audited<T>(
+        &mut self,
+        audit: &AuditEntry,
+        now: Timestamp,
+        change: impl FnOnce(&rusqlite::Transaction<'_>) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        let tx = self.conn.transaction()?;
+        let out = change(&tx)?;
+        append(&tx, audit, now)?;
+        tx.commit()?;
+        Ok(out)
+    }
+
     /// Appends one entry on its own (for actions that change nothing else,
     /// such as viewing a clip).
     pub fn audit(&mut self, entry: &AuditEntry, now: Timestamp) -> Result<i64, StoreError> {

@@ -11,6 +11,7 @@ use std::collections::{HashMap, HashSet};
 use picket_access::{Directory, OrgKind, Sharing, SiteEntry};
 use picket_proto::ids::{OrgId, SiteId};
 
+use super::audit::one_row;
 use super::{Store, StoreError, from_json, uuid_from};
 
 /// An in-memory copy of the directory.
@@ -134,20 +135,17 @@ impl Store {
         audit: &super::AuditEntry,
         now: jiff::Timestamp,
     ) -> Result<(), StoreError> {
-        let tx = self.conn.transaction()?;
-        let n = tx.execute(
-            "UPDATE sites SET org = ?2, parent = ?3 WHERE id = ?1",
-            rusqlite::params![
-                site.as_bytes().as_slice(),
-                org.as_bytes().as_slice(),
-                parent.map(|p| p.as_bytes().to_vec())
-            ],
-        )?;
-        if n == 0 {
-            return Err(StoreError::NotFound(format!("site {site}")));
-        }
-        super::audit::append(&tx, audit, now)?;
-        tx.commit()?;
-        Ok(())
+        self.audited(audit, now, |tx| {
+            let n = tx.execute(
+                "UPDATE sites SET org = ?2, parent = ?3 WHERE id = ?1",
+                rusqlite::params![
+                    site.as_bytes().as_slice(),
+                    org.as_bytes().as_slice(),
+                    parent.map(|p| p.as_bytes().to_vec())
+                ],
+            )?;
+            one_row(n, || format!("site {site}"))?;
+            Ok(())
+        })
     }
 }

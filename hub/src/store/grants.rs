@@ -104,22 +104,21 @@ impl Store {
         audit: &AuditEntry,
         now: Timestamp,
     ) -> Result<(), StoreError> {
-        let tx = self.conn.transaction()?;
-        tx.execute(
-            &format!("INSERT INTO dealer_grants ({COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, NULL, NULL)"),
-            params![
-                grant.id.as_bytes().as_slice(),
-                grant.customer.as_bytes().as_slice(),
-                grant.dealer.as_bytes().as_slice(),
-                kind_str(grant.kind),
-                grant.granted_by.as_bytes().as_slice(),
-                ms(grant.starts_at),
-                ms(grant.ends_at)
-            ],
-        )?;
-        append(&tx, audit, now)?;
-        tx.commit()?;
-        Ok(())
+        self.audited(audit, now, |tx| {
+            tx.execute(
+                &format!("INSERT INTO dealer_grants ({COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, NULL, NULL)"),
+                params![
+                    grant.id.as_bytes().as_slice(),
+                    grant.customer.as_bytes().as_slice(),
+                    grant.dealer.as_bytes().as_slice(),
+                    kind_str(grant.kind),
+                    grant.granted_by.as_bytes().as_slice(),
+                    ms(grant.starts_at),
+                    ms(grant.ends_at)
+                ],
+            )?;
+            Ok(())
+        })
     }
 
     fn grants_where(&self, clause: &str, key: &[u8]) -> Result<Vec<GrantRow>, StoreError> {

@@ -10,7 +10,7 @@ use picket_proto::ids::{OrgId, UserId};
 use rusqlite::{OptionalExtension, Transaction, params};
 use serde::{Deserialize, Serialize};
 
-use super::audit::{AuditEntry, append};
+use super::audit::{AuditEntry, one_row};
 use super::{Store, StoreError, from_json, json, uuid_from};
 
 /// An organisation.
@@ -192,27 +192,26 @@ impl Store {
         audit: &AuditEntry,
         now: Timestamp,
     ) -> Result<(), StoreError> {
-        let tx = self.conn.transaction()?;
-        tx.execute(
-            "INSERT INTO organisations (id, kind, name, sharing, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
-            params![
-                id.as_bytes().as_slice(),
-                kind_str(kind)?,
-                name,
-                json(&Sharing::default())?,
-                ms(now)
-            ],
-        )
-        .map_err(|e| {
-            if is_unique_violation(&e) {
-                StoreError::Conflict(format!("organisation {id} already exists"))
-            } else {
-                e.into()
-            }
-        })?;
-        append(&tx, audit, now)?;
-        tx.commit()?;
-        Ok(())
+        self.audited(audit, now, |tx| {
+            tx.execute(
+                "INSERT INTO organisations (id, kind, name, sharing, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![
+                    id.as_bytes().as_slice(),
+                    kind_str(kind)?,
+                    name,
+                    json(&Sharing::default())?,
+                    ms(now)
+                ],
+            )
+            .map_err(|e| {
+                if is_unique_violation(&e) {
+                    StoreError::Conflict(format!("organisation {id} already exists"))
+                } else {
+                    e.into()
+                }
+            })?;
+            Ok(())
+        })
     }
 
     /// One organisation.
@@ -268,17 +267,14 @@ impl Store {
         audit: &AuditEntry,
         now: Timestamp,
     ) -> Result<(), StoreError> {
-        let tx = self.conn.transaction()?;
-        let n = tx.execute(
-            "UPDATE organisations SET sharing = ?2 WHERE id = ?1",
-            params![org.as_bytes().as_slice(), json(sharing)?],
-        )?;
-        if n == 0 {
-            return Err(StoreError::NotFound(format!("organisation {org}")));
-        }
-        append(&tx, audit, now)?;
-        tx.commit()?;
-        Ok(())
+        self.audited(audit, now, |tx| {
+            let n = tx.execute(
+                "UPDATE organisations SET sharing = ?2 WHERE id = ?1",
+                params![org.as_bytes().as_slice(), json(sharing)?],
+            )?;
+            one_row(n, || format!("organisation {org}"))?;
+            Ok(())
+        })
     }
 
     /// Records that `dealer` serves `customer` (or no longer does).
@@ -290,21 +286,20 @@ impl Store {
         audit: &AuditEntry,
         now: Timestamp,
     ) -> Result<(), StoreError> {
-        let tx = self.conn.transaction()?;
-        if serves {
-            tx.execute(
-                "INSERT OR IGNORE INTO org_dealers (customer, dealer) VALUES (?1, ?2)",
-                params![customer.as_bytes().as_slice(), dealer.as_bytes().as_slice()],
-            )?;
-        } else {
-            tx.execute(
-                "DELETE FROM org_dealers WHERE customer = ?1 AND dealer = ?2",
-                params![customer.as_bytes().as_slice(), dealer.as_bytes().as_slice()],
-            )?;
-        }
-        append(&tx, audit, now)?;
-        tx.commit()?;
-        Ok(())
+        self.audited(audit, now, |tx| {
+            if serves {
+                tx.execute(
+                    "INSERT OR IGNORE INTO org_dealers (customer, dealer) VALUES (?1, ?2)",
+                    params![customer.as_bytes().as_slice(), dealer.as_bytes().as_slice()],
+                )?;
+            } else {
+                tx.execute(
+                    "DELETE FROM org_dealers WHERE customer = ?1 AND dealer = ?2",
+                    params![customer.as_bytes().as_slice(), dealer.as_bytes().as_slice()],
+                )?;
+            }
+            Ok(())
+        })
     }
 
     /// Creates a user; a duplicate e-mail (any case) is a conflict.
@@ -315,38 +310,37 @@ impl Store {
         audit: &AuditEntry,
         now: Timestamp,
     ) -> Result<(), StoreError> {
-        let tx = self.conn.transaction()?;
-        let status = if user.password.is_some() {
-            AccountStatus::Active
-        } else {
-            AccountStatus::Invited
-        };
-        tx.execute(
-            &format!(
-                "INSERT INTO users ({USER_COLUMNS}, password) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8, ?9)"
-            ),
-            params![
-                id.as_bytes().as_slice(),
-                user.org.as_bytes().as_slice(),
-                user.email,
-                user.name,
-                role_str(user.role)?,
-                json(&user.scope)?,
-                status.as_str(),
-                ms(now),
-                user.password
-            ],
-        )
-        .map_err(|e| {
-            if is_unique_violation(&e) {
-                StoreError::Conflict(format!("email: {} is already in use", user.email))
+        self.audited(audit, now, |tx| {
+            let status = if user.password.is_some() {
+                AccountStatus::Active
             } else {
-                e.into()
-            }
-        })?;
-        append(&tx, audit, now)?;
-        tx.commit()?;
-        Ok(())
+                AccountStatus::Invited
+            };
+            tx.execute(
+                &format!(
+                    "INSERT INTO users ({USER_COLUMNS}, password) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8, ?9)"
+                ),
+                params![
+                    id.as_bytes().as_slice(),
+                    user.org.as_bytes().as_slice(),
+                    user.email,
+                    user.name,
+                    role_str(user.role)?,
+                    json(&user.scope)?,
+                    status.as_str(),
+                    ms(now),
+                    user.password
+                ],
+            )
+            .map_err(|e| {
+                if is_unique_violation(&e) {
+                    StoreError::Conflict(format!("email: {} is already in use", user.email))
+                } else {
+                    e.into()
+                }
+            })?;
+            Ok(())
+        })
     }
 
     /// One user.
@@ -403,23 +397,20 @@ impl Store {
         audit: &AuditEntry,
         now: Timestamp,
     ) -> Result<(), StoreError> {
-        let tx = self.conn.transaction()?;
-        let n = tx.execute(
-            "UPDATE users SET name = ?2, role = ?3, scope = ?4, updated_at = ?5 WHERE id = ?1",
-            params![
-                id.as_bytes().as_slice(),
-                name,
-                role_str(role)?,
-                json(scope)?,
-                ms(now)
-            ],
-        )?;
-        if n == 0 {
-            return Err(StoreError::NotFound(format!("user {id}")));
-        }
-        append(&tx, audit, now)?;
-        tx.commit()?;
-        Ok(())
+        self.audited(audit, now, |tx| {
+            let n = tx.execute(
+                "UPDATE users SET name = ?2, role = ?3, scope = ?4, updated_at = ?5 WHERE id = ?1",
+                params![
+                    id.as_bytes().as_slice(),
+                    name,
+                    role_str(role)?,
+                    json(scope)?,
+                    ms(now)
+                ],
+            )?;
+            one_row(n, || format!("user {id}"))?;
+            Ok(())
+        })
     }
 
     /// Revokes a user: status `revoked`, and every session and API token
@@ -430,18 +421,15 @@ impl Store {
         audit: &AuditEntry,
         now: Timestamp,
     ) -> Result<(), StoreError> {
-        let tx = self.conn.transaction()?;
-        let n = tx.execute(
-            "UPDATE users SET status = 'revoked', updated_at = ?2 WHERE id = ?1",
-            params![id.as_bytes().as_slice(), ms(now)],
-        )?;
-        if n == 0 {
-            return Err(StoreError::NotFound(format!("user {id}")));
-        }
-        end_access(&tx, id, now)?;
-        append(&tx, audit, now)?;
-        tx.commit()?;
-        Ok(())
+        self.audited(audit, now, |tx| {
+            let n = tx.execute(
+                "UPDATE users SET status = 'revoked', updated_at = ?2 WHERE id = ?1",
+                params![id.as_bytes().as_slice(), ms(now)],
+            )?;
+            one_row(n, || format!("user {id}"))?;
+            end_access(tx, id, now)?;
+            Ok(())
+        })
     }
 
     /// Sets a password (argon2 PHC string): an invited user becomes active;
@@ -453,24 +441,21 @@ impl Store {
         audit: &AuditEntry,
         now: Timestamp,
     ) -> Result<(), StoreError> {
-        let tx = self.conn.transaction()?;
-        let n = tx.execute(
-            "UPDATE users SET password = ?2,
-                 status = CASE status WHEN 'invited' THEN 'active' ELSE status END,
-                 updated_at = ?3
-             WHERE id = ?1 AND status != 'revoked'",
-            params![id.as_bytes().as_slice(), hash, ms(now)],
-        )?;
-        if n == 0 {
-            return Err(StoreError::NotFound(format!("active user {id}")));
-        }
-        tx.execute(
-            "UPDATE sessions SET ended_at = ?2 WHERE user = ?1 AND ended_at IS NULL",
-            params![id.as_bytes().as_slice(), ms(now)],
-        )?;
-        append(&tx, audit, now)?;
-        tx.commit()?;
-        Ok(())
+        self.audited(audit, now, |tx| {
+            let n = tx.execute(
+                "UPDATE users SET password = ?2,
+                     status = CASE status WHEN 'invited' THEN 'active' ELSE status END,
+                     updated_at = ?3
+                 WHERE id = ?1 AND status != 'revoked'",
+                params![id.as_bytes().as_slice(), hash, ms(now)],
+            )?;
+            one_row(n, || format!("active user {id}"))?;
+            tx.execute(
+                "UPDATE sessions SET ended_at = ?2 WHERE user = ?1 AND ended_at IS NULL",
+                params![id.as_bytes().as_slice(), ms(now)],
+            )?;
+            Ok(())
+        })
     }
 }
 

@@ -162,23 +162,22 @@ impl Store {
         audit: &AuditEntry,
         now: Timestamp,
     ) -> Result<(), StoreError> {
-        let tx = self.conn.transaction()?;
-        tx.execute(
-            &format!(
-                "INSERT INTO sessions ({SESSION_COLUMNS}) VALUES (?1, ?2, ?3, ?3, ?4, NULL, ?5, ?6)"
-            ),
-            params![
-                hash.as_slice(),
-                user.as_bytes().as_slice(),
-                ms(now),
-                ms(expires_at),
-                address,
-                user_agent
-            ],
-        )?;
-        append(&tx, audit, now)?;
-        tx.commit()?;
-        Ok(())
+        self.audited(audit, now, |tx| {
+            tx.execute(
+                &format!(
+                    "INSERT INTO sessions ({SESSION_COLUMNS}) VALUES (?1, ?2, ?3, ?3, ?4, NULL, ?5, ?6)"
+                ),
+                params![
+                    hash.as_slice(),
+                    user.as_bytes().as_slice(),
+                    ms(now),
+                    ms(expires_at),
+                    address,
+                    user_agent
+                ],
+            )?;
+            Ok(())
+        })
     }
 
     /// The session with this secret hash.
@@ -250,14 +249,13 @@ impl Store {
         audit: &AuditEntry,
         now: Timestamp,
     ) -> Result<(), StoreError> {
-        let tx = self.conn.transaction()?;
-        tx.execute(
-            "UPDATE sessions SET ended_at = ?2 WHERE id_hash = ?1 AND ended_at IS NULL",
-            params![hash.as_slice(), ms(now)],
-        )?;
-        append(&tx, audit, now)?;
-        tx.commit()?;
-        Ok(())
+        self.audited(audit, now, |tx| {
+            tx.execute(
+                "UPDATE sessions SET ended_at = ?2 WHERE id_hash = ?1 AND ended_at IS NULL",
+                params![hash.as_slice(), ms(now)],
+            )?;
+            Ok(())
+        })
     }
 
     /// Stores a new API token.
@@ -273,23 +271,22 @@ impl Store {
         audit: &AuditEntry,
         now: Timestamp,
     ) -> Result<(), StoreError> {
-        let tx = self.conn.transaction()?;
-        tx.execute(
-            "INSERT INTO api_tokens (id, user, name, secret_hash, permissions, created_at, expires_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-            params![
-                id.as_bytes().as_slice(),
-                user.as_bytes().as_slice(),
-                name,
-                hash.as_slice(),
-                json(&permissions)?,
-                ms(now),
-                ms(expires_at)
-            ],
-        )?;
-        append(&tx, audit, now)?;
-        tx.commit()?;
-        Ok(())
+        self.audited(audit, now, |tx| {
+            tx.execute(
+                "INSERT INTO api_tokens (id, user, name, secret_hash, permissions, created_at, expires_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                params![
+                    id.as_bytes().as_slice(),
+                    user.as_bytes().as_slice(),
+                    name,
+                    hash.as_slice(),
+                    json(&permissions)?,
+                    ms(now),
+                    ms(expires_at)
+                ],
+            )?;
+            Ok(())
+        })
     }
 
     fn tokens_where(&self, clause: &str, key: &[u8]) -> Result<Vec<TokenRow>, StoreError> {

@@ -7,22 +7,6 @@ use serde_json::json;
 
 use super::*;
 
-fn week() -> serde_json::Value {
-    let days = [
-        "monday",
-        "tuesday",
-        "wednesday",
-        "thursday",
-        "friday",
-        "saturday",
-        "sunday",
-    ];
-    json!({
-        "time_zone": "Europe/Copenhagen",
-        "week": days.iter().map(|d| (d.to_string(), json!(["18:00-06:00"]))).collect::<serde_json::Map<_, _>>(),
-    })
-}
-
 #[tokio::test]
 async fn a_dealer_changes_settings_only_during_a_grant_the_owner_gave() {
     let r = rig();

@@ -175,22 +175,6 @@ async fn world() -> World {
     }
 }
 
-fn week() -> Value {
-    let days = [
-        "monday",
-        "tuesday",
-        "wednesday",
-        "thursday",
-        "friday",
-        "saturday",
-        "sunday",
-    ];
-    json!({
-        "time_zone": "Europe/Copenhagen",
-        "week": days.iter().map(|d| (d.to_string(), json!(["18:00-06:00"]))).collect::<serde_json::Map<_, _>>(),
-    })
-}
-
 impl World {
     /// Calls `endpoint` on `target` as `role`; 'A' or 'D'.
     async fn outcome(&self, endpoint: &str, role: &str, target: &Target) -> char {

@@ -224,3 +224,20 @@ pub(super) fn names(sites: &Value) -> Vec<&str> {
         .map(|s| s["name"].as_str().unwrap())
         .collect()
 }
+
+/// A valid weekly schedule: armed 18:00-06:00 every day.
+pub(super) fn week() -> Value {
+    let days = [
+        "monday",
+        "tuesday",
+        "wednesday",
+        "thursday",
+        "friday",
+        "saturday",
+        "sunday",
+    ];
+    json!({
+        "time_zone": "Europe/Copenhagen",
+        "week": days.iter().map(|d| (d.to_string(), json!(["18:00-06:00"]))).collect::<serde_json::Map<_, _>>(),
+    })
+}

@@ -89,19 +89,7 @@ async fn site_restrictions_include_sub_sites_and_limit_what_is_seen_and_changed(
         .await;
     assert_eq!(names(&seen), ["North quay", "North quay: gate"]);
     // Inside the restriction (a sub-site included): allowed; outside: 404.
-    let days = [
-        "monday",
-        "tuesday",
-        "wednesday",
-        "thursday",
-        "friday",
-        "saturday",
-        "sunday",
-    ];
-    let week = json!({
-        "time_zone": "Europe/Copenhagen",
-        "week": days.iter().map(|d| (d.to_string(), json!(["18:00-06:00"]))).collect::<serde_json::Map<_, _>>(),
-    });
+    let week = week();
     let (status, _, body) = r
         .call(
             "PUT",
