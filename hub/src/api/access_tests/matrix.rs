@@ -62,6 +62,10 @@ org.dealer.list   AAD   DDD    DDD     DDD     DDD    AAA     AAA    AAA      AA
 org.sharing.get   AAD   AAD    AAD     AAD     AAD    AAA     AAA    AAA      AAA     AAD    AAD
 user.edit         AAD   ADD    DDD     DDD     DDD    DDD     DDD    DDD      DDD     DDD    DDD
 user.revoke       AAD   ADD    DDD     DDD     DDD    DDD     DDD    DDD      DDD     DDD    DDD
+units.list        AAA   AAA    AAA     AAA     AAA    AAA     AAA    AAA      AAA     AAA    AAA
+site.upsert       DDD   DDD    DDD     DDD     DDD    AAA     DDD    DDD      DDD     DDD    DDD
+org.create        DDD   DDD    DDD     DDD     DDD    AAA     DDD    DDD      DDD     DDD    DDD
+dealer.request    DDD   DDD    DDD     DDD     DDD    DDD     DDD    DDD      DDD     AAD    AAD
 ";
 
 struct Target {
@@ -265,6 +269,23 @@ impl World {
                 Some(json!({ "name": format!("Renamed {n}") })),
             ),
             "user.revoke" => ("POST", format!("/api/v1/users/{user}/revoke"), None),
+            // Lists what the caller may see (possibly nothing): never refused.
+            "units.list" => ("GET", "/api/v1/units".to_owned(), None),
+            "site.upsert" => (
+                "PUT",
+                format!("/api/v1/sites/{site}"),
+                Some(json!({ "name": format!("renamed {n}"), "schedule": week() })),
+            ),
+            "org.create" => (
+                "POST",
+                "/api/v1/organisations".to_owned(),
+                Some(json!({ "kind": "customer", "name": format!("new {n}") })),
+            ),
+            "dealer.request" => (
+                "POST",
+                format!("/api/v1/organisations/{org}/dealer-access/request"),
+                None,
+            ),
             other => panic!("no call for {other}"),
         };
         let (status, _, answer) = self
@@ -307,6 +328,6 @@ async fn every_endpoint_by_every_role_on_own_other_site_and_other_org() {
             }
         }
     }
-    assert!(checked >= 20 * 11 * 3, "{checked} checks");
+    assert!(checked >= 24 * 11 * 3, "{checked} checks");
     assert!(mismatches.is_empty(), "\n{}", mismatches.join("\n"));
 }
