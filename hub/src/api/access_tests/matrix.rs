@@ -5,7 +5,9 @@
 //! The expected answer is written out below as a table; `A` means the
 //! access model let the request through (2xx, or a 409/422 about the input),
 //! `D` that it was refused (403, or 404 where even the target's existence is
-//! not disclosed). A 401 or 500 fails the test outright.
+//! not disclosed). A 401 or 500 fails the test outright. After the table,
+//! the same test checks escalation, dealer access during and after a grant,
+//! and revoked and expired sessions.
 //!
 //! The customer's users other than the owner are restricted to the `own`
 //! site; the dealer serves the customer but has no grant (read-only); the
@@ -329,5 +331,220 @@ async fn every_endpoint_by_every_role_on_own_other_site_and_other_org() {
         }
     }
     assert!(checked >= 24 * 11 * 3, "{checked} checks");
+    assert!(mismatches.is_empty(), "\n{}", mismatches.join("\n"));
+    special_cases(&w).await;
+}
+
+/// The cases that are not a role on a target: escalation, dealer access
+/// with a grant and after it, revoked and expired sessions. Each row: who,
+/// what, and the expected status.
+async fn special_cases(w: &World) {
+    let r = &w.r;
+    let [own, _, _] = &w.targets;
+    let a = &own.org;
+    let owner_id = body_id(
+        &r.call(
+            "GET",
+            &format!("/api/v1/organisations/{a}/users"),
+            None,
+            Auth::Operator,
+        )
+        .await
+        .2,
+        "owner@matrix.example",
+    );
+    let admin_id = body_id(
+        &r.call(
+            "GET",
+            &format!("/api/v1/organisations/{a}/users"),
+            None,
+            Auth::Operator,
+        )
+        .await
+        .2,
+        "customer_admin@matrix.example",
+    );
+    let s = |role: &str| w.sessions[role].clone();
+    let schedule = format!("/api/v1/sites/{}/schedule", own.site);
+    let grant_path = format!("/api/v1/organisations/{a}/dealer-access");
+    let cases: Vec<(&str, String, &str, String, Option<Value>, u16)> = vec![
+        // Escalation: a higher role, wider sites, a user above, oneself.
+        (
+            "grant a role above one's own",
+            s("customer_admin"),
+            "POST",
+            format!("/api/v1/organisations/{a}/users"),
+            Some(json!({ "email": "up@matrix.example", "name": "Up", "role": "owner" })),
+            403,
+        ),
+        (
+            "grant sites beyond one's own",
+            s("customer_admin"),
+            "POST",
+            format!("/api/v1/organisations/{a}/users"),
+            Some(
+                json!({ "email": "wide@matrix.example", "name": "Wide", "role": "viewer", "scope": "all" }),
+            ),
+            403,
+        ),
+        (
+            "widen one's own sites",
+            s("customer_admin"),
+            "PATCH",
+            format!("/api/v1/users/{admin_id}"),
+            Some(json!({ "scope": "all" })),
+            403,
+        ),
+        (
+            "edit a user above oneself",
+            s("customer_admin"),
+            "PATCH",
+            format!("/api/v1/users/{owner_id}"),
+            Some(json!({ "role": "viewer" })),
+            404,
+        ),
+        (
+            "revoke a user above oneself",
+            s("customer_admin"),
+            "POST",
+            format!("/api/v1/users/{owner_id}/revoke"),
+            None,
+            404,
+        ),
+        (
+            "an operator centre operator manages customers' users",
+            s("centre_operator"),
+            "POST",
+            format!("/api/v1/organisations/{a}/users"),
+            Some(json!({ "email": "co@matrix.example", "name": "Co", "role": "viewer" })),
+            403,
+        ),
+        // Dealer access (read-only without a grant is in the table above,
+        // which ran before the owner's grant in its `org.dealer.grant`
+        // row): settings but never users, sharing or the audit log during
+        // a grant, then read-only again.
+        (
+            "owner grants the dealer 2 hours",
+            s("owner"),
+            "POST",
+            grant_path.clone(),
+            Some(json!({ "dealer": w.dealer })),
+            201,
+        ),
+        (
+            "dealer with a grant edits the schedule",
+            s("dealer_technician"),
+            "PUT",
+            schedule.clone(),
+            Some(week()),
+            200,
+        ),
+        (
+            "dealer with a grant invites a user (not its organisation: 404)",
+            s("dealer_admin"),
+            "POST",
+            format!("/api/v1/organisations/{a}/users"),
+            Some(json!({ "email": "d@matrix.example", "name": "D", "role": "viewer" })),
+            404,
+        ),
+        (
+            "dealer with a grant changes sharing",
+            s("dealer_admin"),
+            "PUT",
+            format!("/api/v1/organisations/{a}/sharing"),
+            Some(
+                json!({ "incident_reports": true, "response_times": true, "clips": true, "live_view": true }),
+            ),
+            403,
+        ),
+        (
+            "dealer with a grant reads the audit log",
+            s("dealer_admin"),
+            "GET",
+            format!("/api/v1/organisations/{a}/audit"),
+            None,
+            403,
+        ),
+        (
+            "dealer grants itself access",
+            s("dealer_admin"),
+            "POST",
+            grant_path.clone(),
+            Some(json!({ "dealer": w.dealer })),
+            403,
+        ),
+    ];
+    let mut mismatches = Vec::new();
+    for (what, cookie, method, path, body, expected) in cases {
+        let (status, _, answer) = r.call(method, &path, body, Auth::Cookie(&cookie)).await;
+        if status.as_u16() != expected {
+            mismatches.push(format!(
+                "{what}: expected {expected}, got {status} {answer}"
+            ));
+        }
+    }
+    // Two hours on, the grant has ended: read-only again (fresh sessions;
+    // the old ones have expired after inactivity meanwhile).
+    r.clock.advance(jiff::SignedDuration::from_hours(2));
+    let (status, _, _) = r
+        .call("GET", "/api/v1/session", None, Auth::Cookie(&s("viewer")))
+        .await;
+    if status != StatusCode::UNAUTHORIZED {
+        mismatches.push(format!(
+            "a session idle for 2 hours: expected 401, got {status}"
+        ));
+    }
+    let tech = r
+        .login("dealer_technician@matrix.example", GOOD_PASSWORD)
+        .await
+        .unwrap();
+    let (status, _, _) = r
+        .call("PUT", &schedule, Some(week()), Auth::Cookie(&tech))
+        .await;
+    if status != StatusCode::FORBIDDEN {
+        mismatches.push(format!(
+            "dealer after the grant ended: expected 403, got {status}"
+        ));
+    }
+    // Revoked: the next request with a live session is refused.
+    let viewer = r
+        .login("viewer@matrix.example", GOOD_PASSWORD)
+        .await
+        .unwrap();
+    let owner = r
+        .login("owner@matrix.example", GOOD_PASSWORD)
+        .await
+        .unwrap();
+    let viewer_id = body_id(
+        &r.call(
+            "GET",
+            &format!("/api/v1/organisations/{a}/users"),
+            None,
+            Auth::Operator,
+        )
+        .await
+        .2,
+        "viewer@matrix.example",
+    );
+    r.call(
+        "POST",
+        &format!("/api/v1/users/{viewer_id}/revoke"),
+        None,
+        Auth::Cookie(&owner),
+    )
+    .await;
+    let (status, _, _) = r
+        .call(
+            "GET",
+            &format!("/api/v1/sites/{}", own.site),
+            None,
+            Auth::Cookie(&viewer),
+        )
+        .await;
+    if status != StatusCode::UNAUTHORIZED {
+        mismatches.push(format!(
+            "a revoked user's live session: expected 401, got {status}"
+        ));
+    }
     assert!(mismatches.is_empty(), "\n{}", mismatches.join("\n"));
 }
