@@ -335,6 +335,17 @@ async fn every_endpoint_by_every_role_on_own_other_site_and_other_org() {
     special_cases(&w).await;
 }
 
+/// One special case: what, whose session, method, path, body, expected
+/// status.
+struct Case(
+    &'static str,
+    String,
+    &'static str,
+    String,
+    Option<Value>,
+    u16,
+);
+
 /// The cases that are not a role on a target: escalation, dealer access
 /// with a grant and after it, revoked and expired sessions. Each row: who,
 /// what, and the expected status.
@@ -367,9 +378,9 @@ async fn special_cases(w: &World) {
     let s = |role: &str| w.sessions[role].clone();
     let schedule = format!("/api/v1/sites/{}/schedule", own.site);
     let grant_path = format!("/api/v1/organisations/{a}/dealer-access");
-    let cases: Vec<(&str, String, &str, String, Option<Value>, u16)> = vec![
+    let cases = vec![
         // Escalation: a higher role, wider sites, a user above, oneself.
-        (
+        Case(
             "grant a role above one's own",
             s("customer_admin"),
             "POST",
@@ -377,7 +388,7 @@ async fn special_cases(w: &World) {
             Some(json!({ "email": "up@matrix.example", "name": "Up", "role": "owner" })),
             403,
         ),
-        (
+        Case(
             "grant sites beyond one's own",
             s("customer_admin"),
             "POST",
@@ -387,7 +398,7 @@ async fn special_cases(w: &World) {
             ),
             403,
         ),
-        (
+        Case(
             "widen one's own sites",
             s("customer_admin"),
             "PATCH",
@@ -395,7 +406,7 @@ async fn special_cases(w: &World) {
             Some(json!({ "scope": "all" })),
             403,
         ),
-        (
+        Case(
             "edit a user above oneself",
             s("customer_admin"),
             "PATCH",
@@ -403,7 +414,7 @@ async fn special_cases(w: &World) {
             Some(json!({ "role": "viewer" })),
             404,
         ),
-        (
+        Case(
             "revoke a user above oneself",
             s("customer_admin"),
             "POST",
@@ -411,7 +422,7 @@ async fn special_cases(w: &World) {
             None,
             404,
         ),
-        (
+        Case(
             "an operator centre operator manages customers' users",
             s("centre_operator"),
             "POST",
@@ -423,7 +434,7 @@ async fn special_cases(w: &World) {
         // which ran before the owner's grant in its `org.dealer.grant`
         // row): settings but never users, sharing or the audit log during
         // a grant, then read-only again.
-        (
+        Case(
             "owner grants the dealer 2 hours",
             s("owner"),
             "POST",
@@ -431,7 +442,7 @@ async fn special_cases(w: &World) {
             Some(json!({ "dealer": w.dealer })),
             201,
         ),
-        (
+        Case(
             "dealer with a grant edits the schedule",
             s("dealer_technician"),
             "PUT",
@@ -439,7 +450,7 @@ async fn special_cases(w: &World) {
             Some(week()),
             200,
         ),
-        (
+        Case(
             "dealer with a grant invites a user (not its organisation: 404)",
             s("dealer_admin"),
             "POST",
@@ -447,7 +458,7 @@ async fn special_cases(w: &World) {
             Some(json!({ "email": "d@matrix.example", "name": "D", "role": "viewer" })),
             404,
         ),
-        (
+        Case(
             "dealer with a grant changes sharing",
             s("dealer_admin"),
             "PUT",
@@ -457,7 +468,7 @@ async fn special_cases(w: &World) {
             ),
             403,
         ),
-        (
+        Case(
             "dealer with a grant reads the audit log",
             s("dealer_admin"),
             "GET",
@@ -465,7 +476,7 @@ async fn special_cases(w: &World) {
             None,
             403,
         ),
-        (
+        Case(
             "dealer grants itself access",
             s("dealer_admin"),
             "POST",
@@ -475,7 +486,7 @@ async fn special_cases(w: &World) {
         ),
     ];
     let mut mismatches = Vec::new();
-    for (what, cookie, method, path, body, expected) in cases {
+    for Case(what, cookie, method, path, body, expected) in cases {
         let (status, _, answer) = r.call(method, &path, body, Auth::Cookie(&cookie)).await;
         if status.as_u16() != expected {
             mismatches.push(format!(
