@@ -555,6 +555,20 @@ fn audit_verify_finds_an_entry_edited_in_the_database_file() {
         text.starts_with("audit log intact: 3 entries, head "),
         "{text}"
     );
+    let head = text.trim().rsplit(' ').next().expect("head").to_owned();
+    // A head kept from earlier is found in the chain; one that is not there
+    // means the chain was rewritten.
+    let with_head = |expected: &str| {
+        Command::new(binary("picket-hub"))
+            .args(["audit", "verify", "--expect-head", expected, "--config"])
+            .arg(&config)
+            .output()
+            .expect("picket-hub audit verify")
+    };
+    assert!(with_head(&head).status.success());
+    let rewritten = with_head(&"ab".repeat(32));
+    assert_eq!(rewritten.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&rewritten.stdout).contains("REWRITTEN"));
 
     if let Some(mut hub) = cluster.hub.take() {
         hub.stop();
