@@ -114,15 +114,6 @@ impl ApiState {
         sent
     }
 
-    /// Appends an audit entry on its own (for the site and unit operations
-    /// of the sync issue, whose store methods do not yet take one).
-    async fn audit(&self, entry: crate::store::AuditEntry) {
-        let now = self.clock.now();
-        if let Err(e) = self.with_store(move |s| Ok(s.audit(&entry, now)?)).await {
-            tracing::error!(error = %e, "cannot write an audit entry");
-        }
-    }
-
     /// The organisation owning `site`, if placed.
     fn site_org(&self, site: picket_proto::ids::SiteId) -> Option<picket_proto::ids::OrgId> {
         picket_access::Directory::site(&*self.directory(), site).map(|e| e.owner)

@@ -124,10 +124,16 @@ pub async fn create_site(
         serde_json::json!({ "name": name, "parent": body.parent }),
     );
     let parent = body.parent;
+    let placed = caller.audit(
+        "site.place",
+        format!("site:{id}"),
+        Some(org),
+        serde_json::json!({ "parent": parent }),
+    );
     let row = state
         .with_store(move |s| {
-            s.upsert_site(id, &name, &schedule)?;
-            s.place_site(id, org, parent, &audit, now)?;
+            s.upsert_site(id, &name, &schedule, &audit, now)?;
+            s.place_site(id, org, parent, &placed, now)?;
             s.site(id)?
                 .ok_or_else(|| ApiError::Internal("site vanished".into()))
         })

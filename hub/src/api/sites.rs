@@ -78,9 +78,15 @@ pub async fn upsert(
         )
     });
     let now = state.clock.now();
+    let audit = caller.audit(
+        "site.upsert",
+        format!("site:{site}"),
+        state.site_org(site).or(body.org),
+        serde_json::json!({ "name": body.name }),
+    );
     let (units, row) = state
         .with_store(move |s| {
-            let units = s.upsert_site(site, &body.name, &schedule)?;
+            let units = s.upsert_site(site, &body.name, &schedule, &audit, now)?;
             if let Some((org, parent, audit)) = &place {
                 s.place_site(site, *org, *parent, audit, now)?;
             }
@@ -90,14 +96,6 @@ pub async fn upsert(
             Ok((units, row))
         })
         .await?;
-    state
-        .audit(caller.audit(
-            "site.upsert",
-            format!("site:{site}"),
-            state.site_org(site),
-            serde_json::json!({ "name": row.name }),
-        ))
-        .await;
     state.refresh_directory().await?;
     state.publish_configs(units).await?;
     Ok(Json(row))
@@ -124,17 +122,16 @@ pub async fn schedule(
     let site = parse_site(&site)?;
     caller.check(&state, Permission::EditSchedule, &Target::Site(site))?;
     let schedule = validate(spec)?;
+    let audit = caller.audit(
+        "site.schedule.set",
+        format!("site:{site}"),
+        state.site_org(site),
+        serde_json::Value::Null,
+    );
+    let now = state.clock.now();
     let units = state
-        .with_store(move |s| Ok(s.set_schedule(site, &schedule)?))
+        .with_store(move |s| Ok(s.set_schedule(site, &schedule, &audit, now)?))
         .await?;
-    state
-        .audit(caller.audit(
-            "site.schedule.set",
-            format!("site:{site}"),
-            state.site_org(site),
-            serde_json::Value::Null,
-        ))
-        .await;
     respond(&state, site, units).await
 }
 
@@ -151,17 +148,16 @@ pub async fn level(
             "a level needs a name and a centre priority of 1 or more".into(),
         ));
     }
+    let audit = caller.audit(
+        "site.level.set",
+        format!("site:{site}"),
+        state.site_org(site),
+        serde_json::Value::Null,
+    );
+    let now = state.clock.now();
     let units = state
-        .with_store(move |s| Ok(s.set_level(site, &level)?))
+        .with_store(move |s| Ok(s.set_level(site, &level, &audit, now)?))
         .await?;
-    state
-        .audit(caller.audit(
-            "site.level.set",
-            format!("site:{site}"),
-            state.site_org(site),
-            serde_json::Value::Null,
-        ))
-        .await;
     respond(&state, site, units).await
 }
 
@@ -196,17 +192,16 @@ pub async fn disarm(
     };
     let disarm = TemporaryDisarm::new(state.clock.now(), body.until, by)
         .map_err(|e| ApiError::Invalid(e.to_string()))?;
+    let audit = caller.audit(
+        "site.disarm",
+        format!("site:{site}"),
+        state.site_org(site),
+        serde_json::json!({ "until": body.until }),
+    );
+    let now = state.clock.now();
     let units = state
-        .with_store(move |s| Ok(s.set_disarm(site, Some(&disarm))?))
+        .with_store(move |s| Ok(s.set_disarm(site, Some(&disarm), &audit, now)?))
         .await?;
-    state
-        .audit(caller.audit(
-            "site.disarm",
-            format!("site:{site}"),
-            state.site_org(site),
-            serde_json::json!({ "until": body.until }),
-        ))
-        .await;
     respond(&state, site, units).await
 }
 
@@ -217,17 +212,16 @@ pub async fn cancel_disarm(
 ) -> Result<Json<serde_json::Value>, ApiError> {
     let site = parse_site(&site)?;
     caller.check(&state, Permission::Disarm, &Target::Site(site))?;
+    let audit = caller.audit(
+        "site.disarm.cancel",
+        format!("site:{site}"),
+        state.site_org(site),
+        serde_json::Value::Null,
+    );
+    let now = state.clock.now();
     let units = state
-        .with_store(move |s| Ok(s.set_disarm(site, None)?))
+        .with_store(move |s| Ok(s.set_disarm(site, None, &audit, now)?))
         .await?;
-    state
-        .audit(caller.audit(
-            "site.disarm.cancel",
-            format!("site:{site}"),
-            state.site_org(site),
-            serde_json::Value::Null,
-        ))
-        .await;
     respond(&state, site, units).await
 }
 

@@ -151,17 +151,16 @@ pub async fn assign(
 ) -> Result<Json<serde_json::Value>, ApiError> {
     let unit = parse_unit(&unit)?;
     caller.check(&state, Permission::ClaimUnits, &Target::Site(body.site))?;
+    let audit = caller.audit(
+        "unit.assign",
+        format!("unit:{unit}"),
+        state.site_org(body.site),
+        serde_json::json!({ "site": body.site }),
+    );
+    let now = state.clock.now();
     state
-        .with_store(move |s| Ok(s.assign_unit(unit, body.site)?))
+        .with_store(move |s| Ok(s.assign_unit(unit, body.site, &audit, now)?))
         .await?;
-    state
-        .audit(caller.audit(
-            "unit.assign",
-            format!("unit:{unit}"),
-            state.site_org(body.site),
-            serde_json::json!({ "site": body.site }),
-        ))
-        .await;
     state.publish_configs(vec![unit]).await?;
     Ok(Json(serde_json::json!({ "unit": unit, "site": body.site })))
 }
@@ -202,24 +201,23 @@ pub async fn relocate(
         }
         Some(_) => RelocationActor::MonitoringCentre,
     };
+    let audit = caller.audit(
+        "unit.relocation",
+        format!("unit:{unit}"),
+        site.and_then(|x| state.site_org(x)),
+        serde_json::json!({ "to": body.to, "as": actor }),
+    );
+    let now = state.clock.now();
     let to = state
         .with_store(move |s| {
             let (from, supported) = s.relocation(unit)?;
             let to = from
                 .move_to(body.to, actor, supported)
                 .map_err(|e| ApiError::Invalid(e.to_string()))?;
-            s.set_relocation(unit, to)?;
+            s.set_relocation(unit, to, &audit, now)?;
             Ok(to)
         })
         .await?;
-    state
-        .audit(caller.audit(
-            "unit.relocation",
-            format!("unit:{unit}"),
-            site.and_then(|x| state.site_org(x)),
-            serde_json::json!({ "to": to, "as": actor }),
-        ))
-        .await;
     state.publish_configs(vec![unit]).await?;
     Ok(Json(serde_json::json!({ "unit": unit, "relocation": to })))
 }

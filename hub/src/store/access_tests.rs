@@ -343,7 +343,9 @@ fn the_directory_snapshot_answers_what_the_access_decisions_ask() {
     ))
     .unwrap();
     for site in [master, yard] {
-        store.upsert_site(site, "site", &week).unwrap();
+        store
+            .upsert_site(site, "site", &week, &audit("site.upsert"), t(1))
+            .unwrap();
     }
     store
         .place_site(master, customer, None, &audit("site.place"), t(2))

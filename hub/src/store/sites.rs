@@ -13,6 +13,9 @@ use picket_proto::relocation::RelocationState;
 use picket_proto::schedule::{ScheduleSpec, WeeklySchedule};
 use rusqlite::{OptionalExtension, Transaction, params};
 
+use jiff::Timestamp;
+
+use super::audit::{AuditEntry, one_row};
 use super::{Store, StoreError, from_json, json, uuid_from};
 
 /// A site as stored.
@@ -38,8 +41,10 @@ impl Store {
         id: SiteId,
         name: &str,
         schedule: &WeeklySchedule,
+        audit: &AuditEntry,
+        now: Timestamp,
     ) -> Result<Vec<UnitId>, StoreError> {
-        let tx = self.conn.transaction()?;
+        self.audited(audit, now, |tx| {
         tx.execute(
             "INSERT INTO sites (id, name, schedule, level, disarm, version) VALUES (?1, ?2, ?3, ?4, NULL, 0)
              ON CONFLICT(id) DO UPDATE SET name = excluded.name",
@@ -50,9 +55,8 @@ impl Store {
                 json(&SecurityLevel::standard())?
             ],
         )?;
-        let units = bump_site(&tx, id)?;
-        tx.commit()?;
-        Ok(units)
+        bump_site(tx, id)
+        })
     }
 
     /// Replaces a site's schedule. Returns the units whose config changed.
@@ -60,8 +64,10 @@ impl Store {
         &mut self,
         site: SiteId,
         schedule: &WeeklySchedule,
+        audit: &AuditEntry,
+        now: Timestamp,
     ) -> Result<Vec<UnitId>, StoreError> {
-        self.update_site(site, "schedule", Some(json(schedule.spec())?))
+        self.update_site(site, "schedule", Some(json(schedule.spec())?), audit, now)
     }
 
     /// Sets a site's security level.
@@ -69,8 +75,10 @@ impl Store {
         &mut self,
         site: SiteId,
         level: &SecurityLevel,
+        audit: &AuditEntry,
+        now: Timestamp,
     ) -> Result<Vec<UnitId>, StoreError> {
-        self.update_site(site, "level", Some(json(level)?))
+        self.update_site(site, "level", Some(json(level)?), audit, now)
     }
 
     /// Sets or cancels (`None`) a site's temporary disarm.
@@ -78,9 +86,11 @@ impl Store {
         &mut self,
         site: SiteId,
         disarm: Option<&TemporaryDisarm>,
+        audit: &AuditEntry,
+        now: Timestamp,
     ) -> Result<Vec<UnitId>, StoreError> {
         let value = disarm.map(json).transpose()?;
-        self.update_site(site, "disarm", value)
+        self.update_site(site, "disarm", value, audit, now)
     }
 
     fn update_site(
@@ -88,32 +98,36 @@ impl Store {
         site: SiteId,
         column: &'static str,
         value: Option<String>,
+        audit: &AuditEntry,
+        now: Timestamp,
     ) -> Result<Vec<UnitId>, StoreError> {
-        let tx = self.conn.transaction()?;
-        let sql = format!("UPDATE sites SET {column} = ?2 WHERE id = ?1");
-        let n = tx.execute(&sql, params![site.as_bytes().as_slice(), value])?;
-        if n == 0 {
-            return Err(StoreError::NotFound(format!("site {site}")));
-        }
-        let units = bump_site(&tx, site)?;
-        tx.commit()?;
-        Ok(units)
+        self.audited(audit, now, |tx| {
+            let sql = format!("UPDATE sites SET {column} = ?2 WHERE id = ?1");
+            let n = tx.execute(&sql, params![site.as_bytes().as_slice(), value])?;
+            one_row(n, || format!("site {site}"))?;
+            bump_site(tx, site)
+        })
     }
 
     /// Assigns a unit to a site (creating the unit row if it never connected).
-    pub fn assign_unit(&mut self, unit: UnitId, site: SiteId) -> Result<(), StoreError> {
-        let tx = self.conn.transaction()?;
-        if site_exists(&tx, site)?.is_none() {
-            return Err(StoreError::NotFound(format!("site {site}")));
-        }
-        tx.execute(
-            "INSERT INTO units (id, site) VALUES (?1, ?2)
-             ON CONFLICT(id) DO UPDATE SET site = excluded.site",
-            params![unit.as_bytes().as_slice(), site.as_bytes().as_slice()],
-        )?;
-        bump_units(&tx, &[unit])?;
-        tx.commit()?;
-        Ok(())
+    pub fn assign_unit(
+        &mut self,
+        unit: UnitId,
+        site: SiteId,
+        audit: &AuditEntry,
+        now: Timestamp,
+    ) -> Result<(), StoreError> {
+        self.audited(audit, now, |tx| {
+            if site_exists(tx, site)?.is_none() {
+                return Err(StoreError::NotFound(format!("site {site}")));
+            }
+            tx.execute(
+                "INSERT INTO units (id, site) VALUES (?1, ?2)
+                 ON CONFLICT(id) DO UPDATE SET site = excluded.site",
+                params![unit.as_bytes().as_slice(), site.as_bytes().as_slice()],
+            )?;
+            bump_units(tx, &[unit])
+        })
     }
 
     /// Sets a unit's relocation state (the caller checked the move).
@@ -121,18 +135,17 @@ impl Store {
         &mut self,
         unit: UnitId,
         state: RelocationState,
+        audit: &AuditEntry,
+        now: Timestamp,
     ) -> Result<(), StoreError> {
-        let tx = self.conn.transaction()?;
-        let n = tx.execute(
-            "UPDATE units SET relocation = ?2 WHERE id = ?1",
-            params![unit.as_bytes().as_slice(), relocation_text(state)],
-        )?;
-        if n == 0 {
-            return Err(StoreError::NotFound(format!("unit {unit}")));
-        }
-        bump_units(&tx, &[unit])?;
-        tx.commit()?;
-        Ok(())
+        self.audited(audit, now, |tx| {
+            let n = tx.execute(
+                "UPDATE units SET relocation = ?2 WHERE id = ?1",
+                params![unit.as_bytes().as_slice(), relocation_text(state)],
+            )?;
+            one_row(n, || format!("unit {unit}"))?;
+            bump_units(tx, &[unit])
+        })
     }
 
     /// A unit's relocation state and whether its model supports relocation.

@@ -222,7 +222,13 @@ fn populate(store: &mut Store) -> World {
         for s in 0..SITES_PER_CUSTOMER {
             let site = SiteId::v7(Timestamp::now(), ids.bytes());
             store
-                .upsert_site(site, &format!("Customer {c:02} site {s}"), &schedule)
+                .upsert_site(
+                    site,
+                    &format!("Customer {c:02} site {s}"),
+                    &schedule,
+                    &setup_audit("site.create"),
+                    Timestamp::now(),
+                )
                 .expect("create a site");
             customer.sites.push(site);
         }
@@ -289,7 +295,9 @@ fn populate(store: &mut Store) -> World {
         let customer = &customers[i % CUSTOMERS];
         let site = customer.sites[(i / CUSTOMERS) % SITES_PER_CUSTOMER];
         let unit = UnitId::v7(Timestamp::now(), ids.bytes());
-        store.assign_unit(unit, site).expect("assign a unit");
+        store
+            .assign_unit(unit, site, &setup_audit("unit.assign"), Timestamp::now())
+            .expect("assign a unit");
     }
     let units_time = t.elapsed();
 
