@@ -81,6 +81,8 @@ pub struct Caller {
     pub actor: Option<Actor>,
     /// Their e-mail (or "operator token"), for the audit log.
     pub label: String,
+    /// Their e-mail (None: operator token).
+    pub email: Option<String>,
     /// How they signed in.
     pub credential: Credential,
     /// Where from.
@@ -102,40 +104,42 @@ impl Caller {
         permission: Permission,
         target: &Target,
     ) -> Result<(), ApiError> {
+        match self.decide(state, permission, target) {
+            Ok(()) => Ok(()),
+            Err(Refusal::TokenLacks) => Err(ApiError::Forbidden(format!(
+                "this API token does not carry the permission {:?} ({})",
+                permission.as_str(),
+                permission.description()
+            ))),
+            Err(Refusal::Denied(reason)) => Err(denied(permission, reason)),
+        }
+    }
+
+    /// As [`Caller::check`], without logging a denial: for filtering lists,
+    /// where most checks are expected to say no.
+    pub fn allows(&self, state: &ApiState, permission: Permission, target: &Target) -> bool {
+        self.decide(state, permission, target).is_ok()
+    }
+
+    fn decide(
+        &self,
+        state: &ApiState,
+        permission: Permission,
+        target: &Target,
+    ) -> Result<(), Refusal> {
         let Some(actor) = &self.actor else {
             return Ok(());
         };
         if let Credential::Token(allowed) = &self.credential
             && !allowed.contains(&permission)
         {
-            return Err(ApiError::Forbidden(format!(
-                "this API token does not carry the permission {:?} ({})",
-                permission.as_str(),
-                permission.description()
-            )));
+            return Err(Refusal::TokenLacks);
         }
         let directory = state.directory();
         match picket_access::decide(actor, permission, target, &*directory, state.clock.now()) {
             Decision::Allow => Ok(()),
-            Decision::Deny(reason) => Err(denied(permission, reason)),
+            Decision::Deny(reason) => Err(Refusal::Denied(reason)),
         }
-    }
-
-    /// Whether the caller may use `permission` on `target` now, without
-    /// logging a denial: for filtering lists, where most checks are
-    /// expected to say no.
-    pub fn allows(&self, state: &ApiState, permission: Permission, target: &Target) -> bool {
-        let Some(actor) = &self.actor else {
-            return true;
-        };
-        if let Credential::Token(allowed) = &self.credential
-            && !allowed.contains(&permission)
-        {
-            return false;
-        }
-        let directory = state.directory();
-        picket_access::decide(actor, permission, target, &*directory, state.clock.now())
-            .is_allowed()
     }
 
     /// An audit entry for an action of this caller.
@@ -156,6 +160,14 @@ impl Caller {
             detail,
         }
     }
+}
+
+/// Why a check said no.
+enum Refusal {
+    /// The API token does not list the permission.
+    TokenLacks,
+    /// The access model said no.
+    Denied(DenyReason),
 }
 
 /// Maps a denial to 404 (when saying 403 would confirm that something
@@ -246,10 +258,11 @@ async fn identify(
             if row.expires_at <= now {
                 return Err(ApiError::Unauthorized("this API token has expired".into()));
             }
-            let (actor, label) = load_actor(state, row.user).await?;
+            let (actor, email) = load_actor(state, row.user).await?;
             return Ok(Caller {
                 actor: Some(actor),
-                label: format!("{label} (token {})", row.name),
+                label: format!("{email} (token {})", row.name),
+                email: Some(email),
                 credential: Credential::Token(row.permissions),
                 meta,
             });
@@ -258,6 +271,7 @@ async fn identify(
             return Ok(Caller {
                 actor: None,
                 label: "operator token".into(),
+                email: None,
                 credential: Credential::OperatorToken,
                 meta,
             });
@@ -287,13 +301,14 @@ async fn identify(
     if live != SessionState::Live {
         return Err(ApiError::Unauthorized(live.reason().into()));
     }
-    let (actor, label) = load_actor(state, session.user).await?;
+    let (actor, email) = load_actor(state, session.user).await?;
     state
         .with_store(move |s| Ok(s.touch_session(&hash, now)?))
         .await?;
     Ok(Caller {
         actor: Some(actor),
-        label,
+        label: email.clone(),
+        email: Some(email),
         credential: Credential::Session(hash),
         meta,
     })

@@ -14,7 +14,7 @@ use picket_proto::ids::OrgId;
 use serde::Deserialize;
 
 use super::caller::Caller;
-use super::people::parse_org;
+use super::people::{new_id, parse_org};
 use super::{ApiError, ApiJson, ApiState};
 use crate::auth::secret::{SecretKind, hash_secret, looks_like, new_secret};
 use crate::mail::Mail;
@@ -55,13 +55,7 @@ async fn record(
         .user()
         .ok_or_else(|| ApiError::Invalid("only a signed-in owner grants dealer access".into()))?;
     let grant = GrantRow {
-        id: uuid::Uuid::from_bytes(
-            new_secret(SecretKind::Link)
-                .map_err(|e| ApiError::Internal(e.to_string()))?
-                .hash[..16]
-                .try_into()
-                .unwrap_or([0; 16]),
-        ),
+        id: new_id(|u| u, state)?,
         customer,
         dealer,
         kind,

@@ -10,7 +10,7 @@ use picket_access::{Permission, Role, SiteScope};
 use picket_proto::ids::{OrgId, UserId};
 use serde::{Deserialize, Serialize};
 
-use super::caller::{Caller, Credential, RequestMeta, SESSION_COOKIE, load_actor};
+use super::caller::{Caller, Credential, RequestMeta, SESSION_COOKIE};
 use super::{ApiError, ApiState};
 use crate::auth::password::{MAX_LENGTH, dummy_hash, verify_password};
 use crate::auth::secret::{SecretKind, new_secret};
@@ -138,10 +138,7 @@ pub async fn login(State(state): State<ApiState>, request: Request) -> Result<Re
 }
 
 /// `GET /api/v1/session`: the caller.
-pub async fn me(
-    State(state): State<ApiState>,
-    Extension(caller): Extension<Caller>,
-) -> Result<Json<Me>, ApiError> {
+pub async fn me(Extension(caller): Extension<Caller>) -> Result<Json<Me>, ApiError> {
     let via = match caller.credential {
         Credential::Session(_) => "session",
         Credential::Token(_) => "api_token",
@@ -159,8 +156,7 @@ pub async fn me(
             via,
         }));
     };
-    // Re-read to report the current role (the actor was loaded this request).
-    let (actor, email) = load_actor(&state, actor.user).await?;
+    let email = caller.email.unwrap_or_default();
     let permissions = match &caller.credential {
         Credential::Token(allowed) => actor
             .role

@@ -11,6 +11,7 @@ use picket_access::{Permission, Target};
 use serde::{Deserialize, Serialize};
 
 use super::caller::{Caller, Credential};
+use super::people::new_id;
 use super::{ApiError, ApiJson, ApiState};
 use crate::auth::secret::{SecretKind, new_secret};
 use crate::store::TokenRow;
@@ -79,7 +80,7 @@ pub async fn create(
         ))
         .map_err(|e| ApiError::Internal(e.to_string()))?;
     let secret = new_secret(SecretKind::ApiToken).map_err(|e| ApiError::Internal(e.to_string()))?;
-    let id = uuid::Uuid::from_bytes(secret.hash[..16].try_into().unwrap_or([0; 16]));
+    let id = new_id(|u| u, &state)?;
     let user = actor.user;
     let audit = caller.audit(
         "token.create",
