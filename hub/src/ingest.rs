@@ -1,7 +1,7 @@
 //! Ingest: everything units publish, decoded, checked, committed, and then
 //! acknowledged.
 //!
-//! One thread owns the broker link's receiving end and the store's writer.
+//! One thread owns the front's up channel and the store's writer.
 //! It takes whatever has arrived (up to [`MAX_BATCH`] messages), decodes
 //! each with `decode_on` (the message must belong to the unit whose topic
 //! prefix it came on, and to that topic), commits the batch in one
@@ -13,12 +13,11 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::thread;
 use std::time::{Duration, Instant};
 
+use picket_mqtt::session::UpMessage;
 use picket_proto::codec::decode_on;
 use picket_proto::ids::UnitId;
 use picket_proto::message::{Body, Envelope, EventAck, UnitStatus};
 use picket_proto::topic::{Direction, Topic};
-use rumqttd::Notification;
-use rumqttd::local::LinkRx;
 
 use crate::clock::Clock;
 use crate::publisher::{Outgoing, PublishSender};
@@ -43,7 +42,7 @@ pub struct IngestStats {
 
 /// Runs ingest on its own thread until `stop` is set.
 pub fn spawn(
-    rx: LinkRx,
+    rx: flume::Receiver<UpMessage>,
     store: Store,
     publisher: PublishSender,
     supervisor: Supervisor,
@@ -69,7 +68,7 @@ struct Ingest {
     /// Messages from units in the current batch (the batch may also hold
     /// status changes the hub derived itself).
     received: u64,
-    rx: LinkRx,
+    rx: flume::Receiver<UpMessage>,
     store: Store,
     publisher: PublishSender,
     supervisor: Supervisor,
@@ -85,19 +84,18 @@ impl Ingest {
             // most a second (to notice `stop`).
             let deadline = Instant::now() + self.wait_for_supervision();
             match self.rx.recv_deadline(deadline) {
-                Ok(Some(first)) => {
+                Ok(first) => {
                     self.take(first, &mut batch);
                     while batch.len() < MAX_BATCH {
-                        match self.rx.recv_deadline(Instant::now()) {
-                            Ok(Some(next)) => self.take(next, &mut batch),
-                            _ => break,
+                        match self.rx.try_recv() {
+                            Ok(next) => self.take(next, &mut batch),
+                            Err(_) => break,
                         }
                     }
                 }
-                Ok(None) => {}
-                Err(rumqttd::local::LinkError::RecvTimeout(_)) => {}
-                Err(e) => {
-                    tracing::error!(error = %e, "broker link closed; ingest stops");
+                Err(flume::RecvTimeoutError::Timeout) => {}
+                Err(flume::RecvTimeoutError::Disconnected) => {
+                    tracing::error!("the MQTT front stopped; ingest stops");
                     return;
                 }
             }
@@ -117,20 +115,10 @@ impl Ingest {
             .clamp(Duration::from_millis(1), Duration::from_secs(1))
     }
 
-    /// Decodes one notification into the batch, or refuses it.
-    fn take(&mut self, notification: Notification, batch: &mut Vec<Incoming>) {
-        let publish = match notification {
-            Notification::Forward(forward) => forward.publish,
-            Notification::Unschedule => {
-                if let Err(e) = self.rx.ready() {
-                    tracing::error!(error = %e, "cannot reschedule the broker link");
-                }
-                return;
-            }
-            _ => return,
-        };
+    /// Decodes one message into the batch, or refuses it.
+    fn take(&mut self, publish: UpMessage, batch: &mut Vec<Incoming>) {
         let now = self.clock.now();
-        match decode_up(&publish.topic, &publish.payload) {
+        match decode_up(publish.topic.as_bytes(), &publish.payload) {
             Ok((unit, envelope)) => {
                 self.received += 1;
                 let back = self.supervisor.heard(unit, now);
@@ -164,7 +152,7 @@ impl Ingest {
             }
             Err(reason) => {
                 self.stats.refused.fetch_add(1, Ordering::Relaxed);
-                tracing::warn!(topic = %String::from_utf8_lossy(&publish.topic), %reason, "refused a message from a unit");
+                tracing::warn!(topic = %publish.topic, %reason, "refused a message from a unit");
             }
         }
     }

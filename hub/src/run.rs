@@ -7,9 +7,9 @@ use std::thread::JoinHandle;
 use jiff::SignedDuration;
 
 use crate::api;
-use crate::broker::{self, BrokerError};
 use crate::clock::Clock;
 use crate::config::HubConfig;
+use crate::front::{self, Front, FrontError};
 use crate::ingest::{self, IngestStats};
 use crate::publisher::{self, PublishSender};
 use crate::store::{Store, StoreError};
@@ -29,9 +29,9 @@ pub enum StartError {
     /// The store could not be opened.
     #[error(transparent)]
     Store(#[from] StoreError),
-    /// The broker could not start.
+    /// The units' MQTT front could not start.
     #[error(transparent)]
-    Broker(#[from] BrokerError),
+    Front(#[from] FrontError),
     /// A thread could not start.
     #[error("cannot start a hub thread: {0}")]
     Thread(#[from] std::io::Error),
@@ -67,35 +67,39 @@ pub struct Hub {
     pub api_addr: std::net::SocketAddr,
     /// The operator token.
     pub token: String,
+    /// The units' MQTT front.
+    pub front: Front,
     stop: Arc<AtomicBool>,
+    front_stop: tokio::sync::watch::Sender<bool>,
     api_stop: Option<tokio::sync::oneshot::Sender<()>>,
     ingest: Option<JoinHandle<()>>,
 }
 
-/// Starts the broker, the store, ingest, supervision and the API, and
-/// republishes every assigned unit's desired config (the broker keeps
-/// retained messages only in memory).
+/// Starts the units' MQTT front, the store, ingest, supervision and the
+/// API, and republishes every assigned unit's desired config (the front
+/// keeps units' sessions and retained config only in memory).
 pub async fn start(config: &HubConfig, clock: Arc<dyn Clock>) -> Result<Hub, StartError> {
     std::fs::create_dir_all(&config.data_dir).map_err(|source| StartError::DataDir {
         path: config.data_dir.display().to_string(),
         source,
     })?;
     let store = Store::open(&config.data_dir.join("hub.db"))?;
-    let link = broker::start(&config.mqtt)?;
-    let publisher = publisher::spawn(link.tx);
+    let (front_stop, front_stopped) = tokio::sync::watch::channel(false);
+    let (front, up) = front::start(&config.mqtt, front_stopped).await?;
+    let publisher = publisher::spawn(front.clone());
     let stats = Arc::new(IngestStats::default());
     let stop = Arc::new(AtomicBool::new(false));
     let mut supervisor = Supervisor::new(SignedDuration::from_secs(i64::from(
         config.supervision.offline_after_s,
     )));
     // Units the store shows online may have died while the hub was down
-    // (their last will went to the old broker): watch them from now on.
+    // (their last will went nowhere): watch them from now on.
     let now = clock.now();
     for unit in store.units()?.into_iter().filter(|u| u.online) {
         supervisor.heard(unit.id, now);
     }
     let ingest = ingest::spawn(
-        link.rx,
+        up,
         store,
         publisher.clone(),
         supervisor,
@@ -137,7 +141,9 @@ pub async fn start(config: &HubConfig, clock: Arc<dyn Clock>) -> Result<Hub, Sta
         publisher,
         api_addr,
         token,
+        front,
         stop,
+        front_stop,
         api_stop: Some(api_stop),
         ingest: Some(ingest),
     })
@@ -176,12 +182,13 @@ fn operator_token(path: &std::path::Path) -> Result<String, StartError> {
 }
 
 impl Hub {
-    /// Stops ingest (after its current batch) and waits for it. The broker
-    /// thread ends with the process.
+    /// Stops the API and the front (every unit connection closes without
+    /// its will), then ingest after its current batch, and waits for it.
     pub fn stop(mut self) {
         if let Some(api) = self.api_stop.take() {
             let _ = api.send(());
         }
+        let _ = self.front_stop.send(true);
         self.stop.store(true, Ordering::Relaxed);
         if let Some(handle) = self.ingest.take() {
             let _ = handle.join();

@@ -22,7 +22,7 @@ use std::fmt;
 use crate::ids::UnitId;
 
 /// The fixed first segment.
-const TENANTS: &str = "tenants";
+pub const TENANTS: &str = "tenants";
 /// The topic scheme version segment.
 pub const TOPIC_VERSION: &str = "v1";
 

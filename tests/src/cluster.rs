@@ -253,7 +253,7 @@ impl Cluster {
         let mut cmd = Command::new(binary("picket-hub"));
         cmd.args(["serve", "--config"])
             .arg(self.path("hub/hub.toml"));
-        cmd.env("PICKET_LOG", "info,rumqttd=warn");
+        cmd.env("PICKET_LOG", "info");
         self.hub = Some(Proc::spawn("picket-hub", cmd, &self.path("hub.log")));
         let api = self.api;
         wait_for("the hub's API", Duration::from_secs(20), || {

@@ -14,7 +14,7 @@
 //! test with a message when it passes; nothing here sleeps to assert.
 //!
 //! Set `PICKET_TEST_LOG` (a tracing filter such as `debug` or
-//! `rumqttd=info,picket_hub=debug`) to see the hub's and the broker's logs.
+//! `picket_hub=debug`) to see the hub's logs.
 
 use std::collections::{BTreeSet, VecDeque};
 use std::net::{Ipv4Addr, SocketAddr, TcpListener};
@@ -134,9 +134,8 @@ impl TestHub {
 
     /// Stops the hub (ingest and API) and starts a new one on the same data
     /// directory and certificates, on a new broker port ([`TestHub::addr`]
-    /// changes). The old broker cannot be stopped (rumqttd has no shutdown):
-    /// it keeps its port and its connections until the test process ends, but
-    /// nothing reads from it any more.
+    /// changes, so a unit still talking to the old one cannot slip through).
+    /// Stopping closes the old listener and every unit connection.
     pub async fn restart(&mut self) {
         if let Some(hub) = self.hub.take() {
             tokio::task::spawn_blocking(move || hub.stop())
@@ -152,8 +151,8 @@ impl TestHub {
         self.wait_until_ready().await;
     }
 
-    /// rumqttd cannot say when (or whether) it has bound its port, so we
-    /// connect a throw-away unit until the broker answers with a CONNACK.
+    /// The front is bound when `start` returns; a throw-away unit's CONNACK
+    /// shows the whole path (TLS, identity, session) answers.
     async fn wait_until_ready(&self) {
         let probe = self.unit();
         let deadline = Instant::now() + STARTUP_TIMEOUT;
@@ -309,8 +308,8 @@ impl TestHub {
 impl Drop for TestHub {
     fn drop(&mut self) {
         // `Hub::stop` joins ingest, which may take up to a second: do it off
-        // the async runtime's thread. The broker thread lives until the test
-        // process ends (rumqttd has no shutdown), on a port no one else uses.
+        // the async runtime's thread. It also closes the units' listener and
+        // every unit connection.
         if let Some(hub) = self.hub.take() {
             let _ = std::thread::Builder::new()
                 .name("stop-test-hub".into())
@@ -456,7 +455,7 @@ impl Client {
 
     /// Subscribes and waits for the broker's answer: `Ok(true)` granted,
     /// `Ok(false)` a SUBACK failure code, `Err` the connection closed (how
-    /// rumqttd refuses a filter outside the tenant's prefix).
+    /// the hub refuses a filter outside the unit's prefix).
     pub async fn subscribe(&mut self, filter: &str, qos: QoS) -> Result<bool, String> {
         self.client
             .subscribe(filter, qos)

@@ -7,7 +7,7 @@
 //! - `tests/broker_isolation.rs`: one unit can never read, write or disturb
 //!   another unit's topics through the hub's broker.
 //! - `tests/broker_availability.rs`: no unit can lock the others out of the
-//!   broker (two `#[ignore]`d tests show a rumqttd 0.20 bug that does).
+//!   hub's MQTT front (refused client ids, a full hub).
 //! - `tests/hub_ingest.rs`: what units publish is committed once and
 //!   acknowledged end to end; garbage is refused; silent units go offline.
 //!

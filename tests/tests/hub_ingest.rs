@@ -211,8 +211,9 @@ async fn an_oversize_payload_is_refused_and_the_hub_keeps_working() {
         .publish_acked(&big.topic(TopicKind::Event), payload)
         .await
     {
-        // What rumqttd 0.20 does: it reads the fixed header, sees the
-        // length over `max_payload_size` and drops the connection.
+        // What the hub's front does: it reads the fixed header, sees the
+        // packet is over `max_payload_bytes` + 1 KiB and closes the
+        // connection before the body arrives.
         Err(reason) => eprintln!("oversize payload: the broker closed the connection: {reason}"),
         // A broker that passed it on: ingest must refuse it unacked.
         Ok(()) => {

@@ -146,7 +146,7 @@ async fn changes_reach_the_units_of_the_site_as_retained_config_with_new_version
     )
     .await;
     let first = r.published.try_recv().unwrap();
-    assert!(first.retain);
+    assert!(first.topic.kind.retained());
     assert_eq!(first.topic.to_string(), format!("/tenants/{UNIT}/v1/cfg"));
     let Body::DesiredConfig(c1) = picket_proto::codec::decode(&first.payload).unwrap().body else {
         panic!()

@@ -1,7 +1,7 @@
 //! The hub's sync path, measured: `cargo bench -p picket-tests --bench sync`.
 //!
-//! Starts a real hub in this process (`picket_hub::run::start`: rumqttd with
-//! mutual TLS, SQLite with `synchronous=FULL`, ingest, publisher) in a
+//! Starts a real hub in this process (`picket_hub::run::start`: its own MQTT
+//! front with mutual TLS, SQLite with `synchronous=FULL`, ingest, publisher) in a
 //! temporary directory on loopback, drives it with `picket_sim::fleet`
 //! (units speaking the agent's protocol), and prints one line per figure:
 //!
@@ -13,9 +13,9 @@
 //! - **b.** the same with 1,000 units connected and heartbeating every 5 s,
 //!   events from one unit at a time, round-robin (each unit's connection is
 //!   mostly quiet, so many round trips escape the stalls).
-//! - Then a probe: can a new unit still connect after the 1,000 left? (Before
-//!   vendor/rumqttd patch 3 it usually could not: the router stalled on the
-//!   ids of gone connections.)
+//! - Then a probe: can a new unit still connect after the 1,000 left? (With
+//!   the embedded rumqttd this needed a patch: its router stalled on the ids
+//!   of gone connections.)
 //! - **c.** durable ingest rate, on a fresh hub: 100 units each keeping its
 //!   window of 64 unacknowledged events full for 10 s; events committed
 //!   *and* acknowledged per second.
@@ -38,8 +38,7 @@
 //! no-op when they are fresh; set `PICKET_BENCH_NO_BUILD=1` to skip it and
 //! use whatever is in the target directory). Every wait is bounded; the
 //! whole run takes about three minutes. `PICKET_BENCH_LOG` sets the log
-//! filter (default `warn,rumqttd=off`: rumqttd logs an ERROR line for every
-//! unit that disconnects).
+//! filter (default `warn`).
 //!
 //! Run by `cargo test` (no `--bench` argument) it prints how to run it and
 //! exits: it is not a test.
@@ -100,7 +99,7 @@ fn main() {
 }
 
 fn init_logging() {
-    let filter = std::env::var("PICKET_BENCH_LOG").unwrap_or_else(|_| "warn,rumqttd=off".into());
+    let filter = std::env::var("PICKET_BENCH_LOG").unwrap_or_else(|_| "warn".into());
     let _ = tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
         .with_writer(std::io::stderr)
@@ -231,8 +230,7 @@ async fn run() {
     }
     fleet.shutdown(Duration::from_secs(10)).await;
 
-    // Does the hub still let a unit in after 1,000 left? (rumqttd can stall
-    // its router with the ids of gone connections; see the bench's notes.)
+    // Does the hub still let a unit in after 1,000 left?
     let t = Instant::now();
     let fleet = start_fleet(&hub_addr, probe.to_vec(), Duration::ZERO);
     let accepted = fleet.wait_connected(1, Duration::from_secs(10)).await;
@@ -247,7 +245,7 @@ async fn run() {
         if accepted {
             String::new()
         } else {
-            ": rumqttd's router is wedged; part c uses a fresh hub".to_owned()
+            ": the hub's front is wedged; part c uses a fresh hub".to_owned()
         }
     );
     drop(fleet);
