@@ -9,7 +9,7 @@
 //! ca = "ca.pem"                     # the CA that issued the unit certificates
 //! cert = "hub.pem"                  # the hub's server certificate
 //! key = "hub.key"
-//! max_payload_bytes = 65536         # larger MQTT payloads are refused by the broker
+//! max_payload_bytes = 65536         # larger MQTT payloads are refused (the connection is closed)
 //! max_connections = 20000
 //!
 //! [api]
@@ -33,7 +33,7 @@ pub struct HubConfig {
     /// Where the hub keeps its database and clips (default `data`).
     #[serde(default = "default_data_dir")]
     pub data_dir: PathBuf,
-    /// The embedded broker.
+    /// The units' MQTT listener.
     pub mqtt: MqttConfig,
     /// The operator API.
     #[serde(default)]
@@ -84,7 +84,7 @@ fn default_token_file() -> PathBuf {
     PathBuf::from("operator.token")
 }
 
-/// The embedded MQTT broker's unit-facing listener.
+/// The units' MQTT listener (mutual TLS).
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct MqttConfig {

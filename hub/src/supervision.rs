@@ -2,7 +2,7 @@
 //! with the time, it says which units just went silent.
 //!
 //! A unit is online from its first message (or its retained `online`
-//! status) and offline when it says so (clean shutdown, or the broker's last
+//! status) and offline when it says so (clean shutdown, or the last
 //! will when its connection drops) or when nothing has come from it for
 //! `offline_after`. The owner sleeps until [`Supervisor::next_deadline`].
 

@@ -1,17 +1,14 @@
 //! Broker availability: nothing one unit does at CONNECT time, and no
 //! ordinary refusal, may lock the other units out of the hub's broker.
 //!
-//! rumqttd 0.20 keeps a map of last-will handlers behind a `std::sync::Mutex`
-//! (`server/broker.rs`, `remote()`). A connection the router refuses after
-//! CONNECT (a client id containing `+ $ # /`, or no room left under
-//! `max_connections`) leaves its handler in the map with its receiver gone;
-//! the next CONNECT with the same client id unwraps the failed send *while
-//! holding the lock*, panics and poisons the mutex, and from then on every
-//! CONNECT (and every disconnect's will handling) panics: no unit can connect
-//! until the hub restarts. Upstream: bytebeamio/rumqtt issue #1062, fix
-//! proposed in PR #1066 (not released).
-//! Picket runs a patched copy (`vendor/rumqttd`, see its PICKET-PATCHES.md);
-//! these tests fail against the unpatched release.
+//! These began as regression tests for rumqttd 0.20, which the hub embedded
+//! before it terminated units' MQTT itself: a connection refused after
+//! CONNECT (a client id with `+ $ # /`, or a full broker) left a handler
+//! behind, and the next CONNECT with the same id panicked while holding a
+//! lock, locking every unit out until a restart (bytebeamio/rumqtt #1062).
+//! They stay: any front must pass them. Refusals now: a client id other
+//! than the certificate's unit gets CONNACK "identifier rejected"; a full
+//! hub (`mqtt.max_connections`) CONNACK "server unavailable".
 
 use std::time::Duration;
 

@@ -3,18 +3,19 @@
 //! another unit's topics, and only certificates from the hub's CA with a
 //! unit tenant get in at all.
 //!
-//! Every test runs a real hub (rumqttd with `verify-client-cert` and
-//! `validate-tenant-prefix`, the store and ingest) on 127.0.0.1 and real
-//! MQTT clients over mutual TLS. Every refusal is asserted as what a client
+//! Every test runs a real hub (its MQTT front with client certificates
+//! required, the store and ingest) on 127.0.0.1 and real MQTT clients
+//! (rumqttc) over mutual TLS. Every refusal is asserted as what a client
 //! can observe (the TLS/MQTT connection fails or is closed by the broker,
 //! nothing is delivered, nothing is stored), and each test also shows the
 //! same path working for the legitimate case, so none can pass vacuously.
 //!
-//! How rumqttd refuses (0.20): a subscription or publish outside
-//! `/tenants/<O>/` makes the router drop the connection (no SUBACK, no
-//! PUBACK, no DISCONNECT packet on MQTT 3.1.1); a certificate from another
-//! CA fails the TLS handshake; a certificate without `O=` or with a
-//! non-alphanumeric `O=` passes TLS but is dropped before CONNACK.
+//! How the hub refuses: a subscription or publish outside `/tenants/<O>/`
+//! closes the connection (no SUBACK, no PUBACK; MQTT 3.1.1 has no
+//! DISCONNECT from the server), as rumqttd did, so units see the same
+//! behaviour; a certificate from another CA fails the TLS handshake with an
+//! alert; a certificate without a unit id in `O=` passes TLS and its CONNECT
+//! is answered "not authorized".
 
 use std::collections::BTreeSet;
 

@@ -1,12 +1,18 @@
 //! Garbage on the MQTT socket, before and inside TLS, is refused and
 //! disturbs nothing: the connection is closed and the next unit is served.
+//! A unit that falls silent with its connection open is closed after 1.5 ×
+//! its keep-alive, and its last will tells the hub.
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::time::Duration;
 
+use picket_hub::config::SupervisionConfig;
+use picket_mqtt::codec::client::encode_connect;
+use picket_mqtt::codec::{Connect, Will, encode_publish};
+use picket_proto::message::UnitStatus;
 use picket_proto::topic::TopicKind;
-use picket_tests::fixtures::{alarm, event_payload};
+use picket_tests::fixtures::{alarm, event_payload, status_payload};
 use picket_tests::harness::{TestHub, WAIT, client_tls};
 
 /// Reads until the peer closes; true when it closed within `timeout`.
@@ -86,5 +92,79 @@ async fn garbage_inside_a_valid_mtls_session_is_dropped() {
     .await
     .expect("join");
     assert!(closed, "the broker closed the session");
+    a_unit_is_still_served(&hub).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_unit_silent_beyond_its_keep_alive_is_closed_and_its_will_marks_it_offline() {
+    // Supervision alone would take a minute here: only the front's
+    // keep-alive can mark the unit offline within the wait below.
+    let hub = TestHub::start_with(SupervisionConfig {
+        heartbeat_s: 30,
+        offline_after_s: 60,
+    })
+    .await;
+    let unit = hub.unit();
+    let tls = client_tls(hub.ca.cert_pem(), Some(&unit.cert));
+    let addr = hub.addr;
+    let id = unit.id.to_string();
+    let status = unit.topic(TopicKind::Status);
+    let (online, offline) = (
+        status_payload(unit.id, UnitStatus::Online),
+        status_payload(unit.id, UnitStatus::Offline),
+    );
+    let silent = tokio::task::spawn_blocking(move || {
+        let server = rustls::pki_types::ServerName::try_from("127.0.0.1").expect("name");
+        let conn = rustls::ClientConnection::new(tls, server).expect("tls");
+        let tcp = TcpStream::connect(addr).expect("connect");
+        tcp.set_read_timeout(Some(Duration::from_millis(200)))
+            .expect("timeout");
+        let mut stream = rustls::StreamOwned::new(conn, tcp);
+        let mut out = Vec::new();
+        encode_connect(
+            &mut out,
+            &Connect {
+                client_id: &id,
+                keep_alive: 1,
+                clean_session: true,
+                will: Some(Will {
+                    topic: &status,
+                    payload: &offline,
+                    qos: 1,
+                    retain: true,
+                }),
+                username: None,
+                password: None,
+            },
+        );
+        encode_publish(&mut out, &status, &online, None, false, true);
+        stream.write_all(&out).expect("write CONNECT and online");
+        stream.flush().expect("flush");
+        // The hub picks ChaCha20-Poly1305 (small keys) over the AES-GCM
+        // rustls lists first.
+        assert_eq!(
+            stream.conn.negotiated_cipher_suite().map(|s| s.suite()),
+            Some(rustls::CipherSuite::TLS13_CHACHA20_POLY1305_SHA256)
+        );
+        // Then nothing: no PINGREQ, the socket stays open. Read until the
+        // hub closes it.
+        let opened = std::time::Instant::now();
+        let closed = closed_by_peer(&mut stream, Duration::from_secs(20));
+        (closed, opened.elapsed())
+    });
+    hub.eventually("the unit is online", WAIT, |s| {
+        s.unit(unit.id).unwrap().filter(|u| u.online).map(|_| ())
+    })
+    .await;
+    hub.eventually("the will marks the unit offline", WAIT, |s| {
+        s.unit(unit.id).unwrap().filter(|u| !u.online).map(|_| ())
+    })
+    .await;
+    let (closed, after) = silent.await.expect("join");
+    assert!(closed, "the hub closed the connection");
+    assert!(
+        after >= Duration::from_millis(1400),
+        "closed after {after:?}: not before 1.5 × the keep-alive"
+    );
     a_unit_is_still_served(&hub).await;
 }

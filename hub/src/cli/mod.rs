@@ -5,7 +5,7 @@ mod serve;
 
 use clap::{Parser, Subcommand};
 
-/// The Picket hub: MQTT broker for units, store, and operator API.
+/// The Picket hub: MQTT over mutual TLS for units, store, and operator API.
 #[derive(Debug, Parser)]
 #[command(name = "picket-hub", version, about, long_about = None)]
 pub struct Cli {

@@ -8,7 +8,7 @@ use anyhow::Context;
 use picket_hub::clock::SystemClock;
 use picket_hub::config::HubConfig;
 
-/// Run the hub: the embedded MQTT broker (mTLS, one topic prefix per unit),
+/// Run the hub: the units' MQTT front (mTLS, one topic prefix per unit),
 /// the SQLite store and ingest, until Ctrl-C or SIGTERM.
 #[derive(Debug, clap::Args)]
 pub struct Args {
