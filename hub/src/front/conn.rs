@@ -122,20 +122,23 @@ pub(super) async fn serve(
         Ok(()) => conn.closing.take().unwrap_or(End::Shutdown),
         Err(end) => end,
     };
-    conn.finish(end).await;
+    Box::pin(conn.finish(end)).await;
 }
 
 impl Conn<'_> {
     async fn run(&mut self, mut shutdown: watch::Receiver<bool>) -> Result<(), End> {
         loop {
-            self.pump().await?;
+            // The TLS and packet work is boxed while it runs, so the task
+            // (parked in the select below almost all the time) does not
+            // reserve room for those futures' states.
+            Box::pin(self.pump()).await?;
             if self.closing.is_some() {
                 return Ok(());
             }
             if self.identity.is_none() && self.tls.peer_certificates().is_some() {
                 self.identity = Some(tls::unit_of(self.tls.peer_certificates()));
             }
-            if self.handle_packets().await? {
+            if Box::pin(self.handle_packets()).await? {
                 // Something to send: encrypt and write it first.
                 continue;
             }

@@ -6,7 +6,6 @@ use std::path::Path;
 use std::sync::Arc;
 
 use picket_proto::ids::UnitId;
-use rustls::CipherSuite;
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use rustls::server::WebPkiClientVerifier;
@@ -26,12 +25,6 @@ fn file_error(what: &'static str, path: &Path, detail: impl ToString) -> FrontEr
 /// certificates mandatory and chained to the hub's CA, no session tickets
 /// or resumption cache (one less thing held per unit; units reconnect
 /// rarely).
-///
-/// The hub picks ChaCha20-Poly1305 over AES-GCM whatever the unit lists
-/// first: its keys are 32 bytes per direction where ring's AES-GCM keeps an
-/// expanded key schedule and GHASH table (about 1 KiB per connection for
-/// both directions, a tenth of the hub's memory per unit), and it is the
-/// faster cipher on unit boards without ARM crypto extensions.
 pub(crate) fn server_config(config: &MqttConfig) -> Result<Arc<rustls::ServerConfig>, FrontError> {
     let mut roots = rustls::RootCertStore::empty();
     for cert in CertificateDer::pem_file_iter(&config.ca)
@@ -48,11 +41,7 @@ pub(crate) fn server_config(config: &MqttConfig) -> Result<Arc<rustls::ServerCon
         .map_err(|e| file_error("the hub certificate", &config.cert, e))?;
     let key = PrivateKeyDer::from_pem_file(&config.key)
         .map_err(|e| file_error("the hub key", &config.key, e))?;
-    let mut provider = rustls::crypto::ring::default_provider();
-    provider
-        .cipher_suites
-        .sort_by_key(|suite| !matches!(suite.suite(), CHACHA_13 | CHACHA_12_ECDSA | CHACHA_12_RSA));
-    let provider = Arc::new(provider);
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
     let verifier = WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider.clone())
         .build()
         .map_err(|e| FrontError::Tls(e.to_string()))?;
@@ -62,15 +51,10 @@ pub(crate) fn server_config(config: &MqttConfig) -> Result<Arc<rustls::ServerCon
         .with_client_cert_verifier(verifier)
         .with_single_cert(chain, key)
         .map_err(|e| FrontError::Tls(e.to_string()))?;
-    server.ignore_client_order = true;
     server.send_tls13_tickets = 0;
     server.session_storage = Arc::new(rustls::server::NoServerSessionStorage {});
     Ok(Arc::new(server))
 }
-
-const CHACHA_13: CipherSuite = CipherSuite::TLS13_CHACHA20_POLY1305_SHA256;
-const CHACHA_12_ECDSA: CipherSuite = CipherSuite::TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256;
-const CHACHA_12_RSA: CipherSuite = CipherSuite::TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256;
 
 /// The unit a verified client certificate names: its subject's `O=` must
 /// be a unit id in canonical form (32 lowercase hex digits).
