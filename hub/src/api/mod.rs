@@ -10,6 +10,7 @@
 #[cfg(test)]
 mod access_tests;
 pub mod caller;
+mod contacts;
 mod dealer;
 pub mod openapi;
 #[cfg(test)]
@@ -339,6 +340,18 @@ pub fn router(state: ApiState) -> Router {
         .route("/sites/{site}", put(sites::upsert).get(sites::get))
         .route("/sites/{site}/schedule", put(sites::schedule))
         .route("/sites/{site}/level", put(sites::level))
+        .route(
+            "/sites/{site}/contacts",
+            get(contacts::list).put(contacts::set),
+        )
+        .route(
+            "/sites/{site}/contacts/{id}",
+            axum::routing::delete(contacts::remove),
+        )
+        .route(
+            "/sites/{site}/report-recipients",
+            get(contacts::recipients).put(contacts::set_recipients),
+        )
         .route(
             "/sites/{site}/disarm",
             put(sites::disarm).delete(sites::cancel_disarm),

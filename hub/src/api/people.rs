@@ -86,7 +86,7 @@ pub(super) fn text_field(field: &str, value: &str, max: usize) -> Result<String,
     Ok(trimmed.to_owned())
 }
 
-fn email_field(value: &str) -> Result<String, ApiError> {
+pub(super) fn email_field(value: &str) -> Result<String, ApiError> {
     let email = text_field("email", value, 254)?.to_lowercase();
     let valid = email.split_once('@').is_some_and(|(local, domain)| {
         !local.is_empty()

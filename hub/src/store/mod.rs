@@ -8,6 +8,7 @@
 #[cfg(test)]
 mod access_tests;
 mod audit;
+mod contacts;
 mod directory;
 mod grants;
 mod people;
@@ -23,6 +24,7 @@ use picket_proto::message::{Event, Health, ReportedState, UnitStatus};
 use rusqlite::{Connection, params};
 
 pub use audit::{AuditCheck, AuditEntry, AuditRecord};
+pub use contacts::{ContactRow, NewContact, NewRecipient, RecipientRow};
 pub use directory::DirectorySnapshot;
 pub use grants::GrantRow;
 pub use people::{AccountStatus, NewUser, OrgRow, UserRow};

@@ -147,6 +147,25 @@ const MIGRATIONS: &[&str] = &[
     // scan).
     "CREATE INDEX units_by_site ON units(site);
     CREATE INDEX units_by_desired_version ON units(desired_version);",
+    // 4: who the centre calls for a site (in order), and who receives its
+    // reports.
+    "CREATE TABLE site_contacts (
+        id INTEGER PRIMARY KEY,
+        site BLOB NOT NULL REFERENCES sites(id),
+        position INTEGER NOT NULL,       -- call order, 1 first
+        name TEXT NOT NULL,
+        phone TEXT NOT NULL,
+        email TEXT                       -- optional
+    ) STRICT;
+    CREATE UNIQUE INDEX site_contacts_order ON site_contacts(site, position);
+    CREATE TABLE report_recipients (
+        id INTEGER PRIMARY KEY,
+        site BLOB NOT NULL REFERENCES sites(id),
+        email TEXT NOT NULL COLLATE NOCASE,
+        instant INTEGER NOT NULL,        -- an e-mail per alarm
+        daily INTEGER NOT NULL,          -- the daily summary
+        UNIQUE (site, email)
+    ) STRICT;",
 ];
 
 /// The schema version this build writes.

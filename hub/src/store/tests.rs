@@ -141,7 +141,9 @@ fn migration_two_adds_the_access_model_and_keeps_existing_rows() {
             "mail_log",
             "org_dealers",
             "organisations",
+            "report_recipients",
             "sessions",
+            "site_contacts",
             "sites",
             "units",
             "users"
@@ -172,6 +174,48 @@ fn a_new_store_is_in_wal_mode_at_the_current_version() {
         .query_row("PRAGMA journal_mode", [], |r| r.get(0))
         .unwrap();
     assert_eq!(mode, "wal");
+}
+
+#[test]
+fn migration_four_adds_contacts_and_report_recipients_one_order_per_site() {
+    let mut conn = rusqlite::Connection::open_in_memory().unwrap();
+    schema::migrate_to(&mut conn, 3).unwrap();
+    let has = |conn: &rusqlite::Connection, table: &str| -> bool {
+        conn.query_row(
+            "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = ?1",
+            [table],
+            |r| r.get::<_, i64>(0),
+        )
+        .unwrap()
+            == 1
+    };
+    assert!(!has(&conn, "site_contacts"));
+    assert_eq!(schema::migrate_to(&mut conn, 4).unwrap(), 4);
+    assert!(has(&conn, "site_contacts") && has(&conn, "report_recipients"));
+    conn.execute(
+        "INSERT INTO sites (id, name, schedule, level, version) VALUES (x'01', 's', '{}', '{}', 1)",
+        [],
+    )
+    .unwrap();
+    let add = |conn: &rusqlite::Connection, position: i64| {
+        conn.execute(
+            "INSERT INTO site_contacts (site, position, name, phone) VALUES (x'01', ?1, 'n', 'p')",
+            [position],
+        )
+    };
+    add(&conn, 1).unwrap();
+    assert!(add(&conn, 1).is_err(), "two contacts cannot share a place");
+    let email = |conn: &rusqlite::Connection, e: &str| {
+        conn.execute(
+            "INSERT INTO report_recipients (site, email, instant, daily) VALUES (x'01', ?1, 1, 0)",
+            [e],
+        )
+    };
+    email(&conn, "a@example.com").unwrap();
+    assert!(
+        email(&conn, "A@EXAMPLE.COM").is_err(),
+        "addresses compare without case"
+    );
 }
 
 #[test]

@@ -49,6 +49,11 @@ site.schedule     AAD   ADD    ADD     DDD     DDD    AAA     DDD    DDD      DD
 site.level        AAD   ADD    ADD     DDD     DDD    AAA     DDD    DDD      DDD     DDD    DDD
 site.disarm       AAD   ADD    ADD     ADD     DDD    AAA     DDD    DDD      DDD     DDD    DDD
 site.undisarm     AAD   ADD    ADD     ADD     DDD    AAA     DDD    DDD      DDD     DDD    DDD
+contacts.get      AAD   ADD    ADD     ADD     ADD    AAA     AAA    AAA      AAA     AAD    AAD
+contacts.set      AAD   ADD    ADD     DDD     DDD    AAA     DDD    DDD      DDD     DDD    DDD
+contacts.remove   AAD   ADD    ADD     DDD     DDD    AAA     DDD    DDD      DDD     DDD    DDD
+recipients.get    AAD   ADD    ADD     ADD     ADD    AAA     AAA    AAA      AAA     AAD    AAD
+recipients.set    AAD   ADD    ADD     DDD     DDD    AAA     DDD    DDD      DDD     DDD    DDD
 subsite.create    AAD   ADD    DDD     DDD     DDD    AAA     DDD    DDD      DDD     DDD    DDD
 unit.events       AAD   ADD    ADD     ADD     ADD    AAA     AAA    AAA      AAA     AAD    AAD
 unit.claim        DDD   DDD    DDD     DDD     DDD    AAA     AAA    AAA      AAA     DDD    DDD
@@ -194,7 +199,49 @@ impl World {
             },
             dealer,
         ) = (target, &self.dealer);
+        // A contact to remove: the operator gives the site two first.
+        let contact = if endpoint == "contacts.remove" {
+            let (status, _, body) = self
+                .r
+                .call(
+                    "PUT",
+                    &format!("/api/v1/sites/{site}/contacts"),
+                    Some(json!([
+                        { "name": "First", "phone": "+45 1234 5678" },
+                        { "name": "Second", "phone": "+45 8765 4321" }
+                    ])),
+                    Auth::Operator,
+                )
+                .await;
+            assert_eq!(status, StatusCode::OK, "{body}");
+            body[0]["id"].as_i64().unwrap()
+        } else {
+            0
+        };
         let (method, path, body): (&str, String, Option<Value>) = match endpoint {
+            "contacts.get" => ("GET", format!("/api/v1/sites/{site}/contacts"), None),
+            "contacts.set" => (
+                "PUT",
+                format!("/api/v1/sites/{site}/contacts"),
+                Some(
+                    json!([{ "name": "Night guard", "phone": "+45 2222 3333", "email": "guard@example.com" }]),
+                ),
+            ),
+            "contacts.remove" => (
+                "DELETE",
+                format!("/api/v1/sites/{site}/contacts/{contact}"),
+                None,
+            ),
+            "recipients.get" => (
+                "GET",
+                format!("/api/v1/sites/{site}/report-recipients"),
+                None,
+            ),
+            "recipients.set" => (
+                "PUT",
+                format!("/api/v1/sites/{site}/report-recipients"),
+                Some(json!([{ "email": "reports@example.com", "daily": true }])),
+            ),
             "site.get" => ("GET", format!("/api/v1/sites/{site}"), None),
             "site.schedule" => (
                 "PUT",
