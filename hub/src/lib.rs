@@ -14,6 +14,7 @@
 
 pub mod api;
 pub mod auth;
+pub mod centre;
 pub mod clock;
 pub mod config;
 pub mod front;

@@ -10,6 +10,7 @@
 #[cfg(test)]
 mod access_tests;
 pub mod caller;
+mod centre;
 mod contacts;
 mod dealer;
 pub mod openapi;
@@ -348,6 +349,14 @@ pub fn router(state: ApiState) -> Router {
             "/sites/{site}/contacts/{id}",
             axum::routing::delete(contacts::remove),
         )
+        .route("/centre/queue", get(centre::list))
+        .route("/centre/queue/{item}/claim", post(centre::claim))
+        .route("/centre/queue/{item}/release", post(centre::release))
+        .route(
+            "/centre/queue/{item}/acknowledge",
+            post(centre::acknowledge),
+        )
+        .route("/centre/queue/{item}/handle", post(centre::handle))
         .route(
             "/sites/{site}/report-recipients",
             get(contacts::recipients).put(contacts::set_recipients),

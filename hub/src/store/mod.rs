@@ -12,6 +12,7 @@ mod contacts;
 mod directory;
 mod grants;
 mod people;
+mod queue;
 mod schema;
 mod signin;
 mod sites;
@@ -20,7 +21,9 @@ use std::path::Path;
 
 use jiff::Timestamp;
 use picket_proto::ids::{EventId, OrgId, SiteId, UnitId};
-use picket_proto::message::{Event, Health, ReportedState, UnitStatus};
+use picket_proto::message::{Event, EventKind, Health, ReportedState, UnitStatus};
+
+use crate::centre::queue::ItemKind;
 use rusqlite::{Connection, params};
 
 pub use audit::{AuditCheck, AuditEntry, AuditRecord};
@@ -195,7 +198,7 @@ impl Store {
                         let mut body = Vec::new();
                         ciborium::into_writer(event, &mut body)
                             .map_err(|e| StoreError::Encoding(e.to_string()))?;
-                        insert.execute(params![
+                        let new = insert.execute(params![
                             event.id.as_bytes().as_slice(),
                             unit.as_bytes().as_slice(),
                             event.seq as i64,
@@ -203,7 +206,15 @@ impl Store {
                             now_ms,
                             event.kind.tag(),
                             body
-                        ])?;
+                        ])? == 1;
+                        let raises = match event.kind {
+                            EventKind::Alarm { .. } => Some(ItemKind::Alarm),
+                            EventKind::Tamper { .. } => Some(ItemKind::Tamper),
+                            _ => None,
+                        };
+                        if let (true, Some(kind)) = (new, raises) {
+                            queue::raise(&tx, event.id, kind, unit, now_ms)?;
+                        }
                         seq.execute(params![unit.as_bytes().as_slice(), event.seq as i64])?;
                         match acks.iter_mut().find(|(u, _)| *u == unit) {
                             Some((_, ids)) => ids.push(event.id),

@@ -166,6 +166,21 @@ const MIGRATIONS: &[&str] = &[
         daily INTEGER NOT NULL,          -- the daily summary
         UNIQUE (site, email)
     ) STRICT;",
+    // 5: the monitoring centre's queue: an item per alarm or tamper event
+    // from a unit on a site, with its handling (`status`: JSON of
+    // `centre::queue::Status`). `open` until handled.
+    "CREATE TABLE queue_items (
+        id BLOB PRIMARY KEY,             -- the event that raised it
+        kind TEXT NOT NULL,              -- 'alarm', 'tamper', 'offline'
+        site BLOB NOT NULL,
+        unit BLOB NOT NULL,
+        priority INTEGER NOT NULL,       -- 1 the most urgent
+        received_at INTEGER NOT NULL,    -- hub commit, Unix ms
+        status TEXT NOT NULL,
+        open INTEGER NOT NULL DEFAULT 1
+    ) STRICT;
+    CREATE INDEX queue_open ON queue_items(open, priority, received_at);
+    CREATE INDEX queue_by_site ON queue_items(site, received_at);",
 ];
 
 /// The schema version this build writes.

@@ -141,6 +141,7 @@ fn migration_two_adds_the_access_model_and_keeps_existing_rows() {
             "mail_log",
             "org_dealers",
             "organisations",
+            "queue_items",
             "report_recipients",
             "sessions",
             "site_contacts",
@@ -216,6 +217,21 @@ fn migration_four_adds_contacts_and_report_recipients_one_order_per_site() {
         email(&conn, "A@EXAMPLE.COM").is_err(),
         "addresses compare without case"
     );
+}
+
+#[test]
+fn migration_five_adds_the_centre_queue_indexed_for_the_open_queue() {
+    let mut conn = rusqlite::Connection::open_in_memory().unwrap();
+    schema::migrate_to(&mut conn, 4).unwrap();
+    assert_eq!(schema::migrate_to(&mut conn, 5).unwrap(), 5);
+    let plan: String = conn
+        .query_row(
+            "EXPLAIN QUERY PLAN SELECT id FROM queue_items WHERE open = 1 ORDER BY priority, received_at",
+            [],
+            |r| r.get(3),
+        )
+        .unwrap();
+    assert!(plan.contains("queue_open"), "{plan}");
 }
 
 #[test]

@@ -54,6 +54,8 @@ contacts.set      AAD   ADD    ADD     DDD     DDD    AAA     DDD    DDD      DD
 contacts.remove   AAD   ADD    ADD     DDD     DDD    AAA     DDD    DDD      DDD     DDD    DDD
 recipients.get    AAD   ADD    ADD     ADD     ADD    AAA     AAA    AAA      AAA     AAD    AAD
 recipients.set    AAD   ADD    ADD     DDD     DDD    AAA     DDD    DDD      DDD     DDD    DDD
+queue.list        AAA   AAA    AAA     AAA     AAA    AAA     AAA    AAA      AAA     AAA    AAA
+queue.claim       DDD   DDD    DDD     DDD     DDD    AAA     AAA    AAA      DDD     DDD    DDD
 subsite.create    AAD   ADD    DDD     DDD     DDD    AAA     DDD    DDD      DDD     DDD    DDD
 unit.events       AAD   ADD    ADD     ADD     ADD    AAA     AAA    AAA      AAA     AAD    AAD
 unit.claim        DDD   DDD    DDD     DDD     DDD    AAA     AAA    AAA      AAA     DDD    DDD
@@ -79,6 +81,8 @@ struct Target {
     org: String,
     site: String,
     unit: UnitId,
+    /// An alarm from `unit`, in the centre's queue.
+    item: picket_proto::ids::EventId,
     /// A viewer restricted to `site` (of `org`).
     user: String,
 }
@@ -139,6 +143,29 @@ async fn world() -> World {
             .await;
         assert_eq!(status, StatusCode::OK, "{body}");
     }
+    // Each unit raises an alarm: one queue item per site.
+    let items = [0u8, 1, 2].map(|n| picket_proto::ids::EventId::v7(r.clock.now(), [0x90 + n; 10]));
+    {
+        let mut store = Store::open(&r.dir.path().join("hub.db")).unwrap();
+        let batch: Vec<Incoming> = (0..3)
+            .map(|n| Incoming::Event {
+                unit: unit_id(n),
+                event: picket_proto::message::Event {
+                    id: items[usize::from(n)],
+                    seq: 1,
+                    at: r.clock.now(),
+                    kind: picket_proto::message::EventKind::Alarm {
+                        sensor: "pir-1".into(),
+                        sensor_kind: picket_proto::level::SensorKind::Motion,
+                        camera: None,
+                        state: picket_proto::arming::ArmState::Armed,
+                    },
+                },
+            })
+            .collect();
+        store.commit(&batch, r.clock.now()).unwrap();
+        assert_eq!(store.open_queue().unwrap().len(), 3);
+    }
     let own = json!({ "only": [sites[0]] });
     let mut sessions = BTreeMap::new();
     for role in ROLES {
@@ -175,6 +202,7 @@ async fn world() -> World {
         org: if n < 2 { a.clone() } else { b.clone() },
         site: sites[n].clone(),
         unit: unit_id(n as u8),
+        item: items[n],
         user: users[n].clone(),
     });
     World {
@@ -195,6 +223,7 @@ impl World {
                 org,
                 site,
                 unit,
+                item,
                 user,
             },
             dealer,
@@ -220,6 +249,8 @@ impl World {
         };
         let (method, path, body): (&str, String, Option<Value>) = match endpoint {
             "contacts.get" => ("GET", format!("/api/v1/sites/{site}/contacts"), None),
+            "queue.list" => ("GET", "/api/v1/centre/queue".to_owned(), None),
+            "queue.claim" => ("POST", format!("/api/v1/centre/queue/{item}/claim"), None),
             "contacts.set" => (
                 "PUT",
                 format!("/api/v1/sites/{site}/contacts"),

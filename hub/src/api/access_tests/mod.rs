@@ -1,6 +1,7 @@
 //! The access API over the real router and store (no sockets; the clock is
 //! simulated): the rig here, the tests by subject in the submodules.
 
+mod centre;
 mod contacts;
 mod dealer;
 mod matrix;

@@ -1,0 +1,245 @@
+//! The monitoring centre's queue over HTTP: who sees which items, one
+//! claim at a time, the lifecycle in order, and every step audited.
+
+use axum::http::StatusCode;
+use jiff::SignedDuration;
+use picket_proto::ids::{EventId, UnitId};
+use serde_json::{Value, json};
+
+use super::*;
+use crate::store::Incoming;
+
+fn unit(n: u8) -> UnitId {
+    UnitId::from_uuid(uuid::Uuid::from_bytes([0x60 + n; 16]))
+}
+
+/// An alarm from `unit` committed by ingest now.
+fn alarm(r: &Rig, unit: UnitId, n: u8) -> EventId {
+    let id = EventId::v7(r.clock.now(), [n; 10]);
+    let mut store = Store::open(&r.dir.path().join("hub.db")).unwrap();
+    let event = picket_proto::message::Event {
+        id,
+        seq: u64::from(n),
+        at: r.clock.now(),
+        kind: picket_proto::message::EventKind::Alarm {
+            sensor: "door-1".into(),
+            sensor_kind: picket_proto::level::SensorKind::Door,
+            camera: None,
+            state: picket_proto::arming::ArmState::Armed,
+        },
+    };
+    store
+        .commit(&[Incoming::Event { unit, event }], r.clock.now())
+        .unwrap();
+    id
+}
+
+struct Centre {
+    r: Rig,
+    owner: String,
+    ann: String,
+    bo: String,
+}
+
+/// A customer site with a unit, and two centre operators.
+async fn centre() -> Centre {
+    let r = rig();
+    let operator = r.org("operator", "Picket Security").await;
+    let customer = r.org("customer", "Harbour Ltd").await;
+    let (owner, _) = r
+        .member(&customer, "anna@harbour.example", "owner", json!("all"))
+        .await;
+    let (ann, _) = r
+        .member(
+            &operator,
+            "ann@centre.example",
+            "centre_operator",
+            json!("all"),
+        )
+        .await;
+    let (bo, _) = r
+        .member(
+            &operator,
+            "bo@centre.example",
+            "centre_operator",
+            json!("all"),
+        )
+        .await;
+    let (status, body) = site(&r, &customer, "Quay", None, Auth::Operator).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let site = body["id"].as_str().unwrap().to_owned();
+    {
+        let mut store = Store::open(&r.dir.path().join("hub.db")).unwrap();
+        let seen = Incoming::Status {
+            unit: unit(1),
+            status: picket_proto::message::UnitStatus::Online,
+        };
+        store.commit(&[seen], r.clock.now()).unwrap();
+    }
+    let (status, _, body) = r
+        .call(
+            "PUT",
+            &format!("/api/v1/units/{}/site", unit(1)),
+            Some(json!({ "site": site })),
+            Auth::Operator,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    Centre { r, owner, ann, bo }
+}
+
+async fn post(
+    r: &Rig,
+    item: EventId,
+    step: &str,
+    body: Option<Value>,
+    who: &str,
+) -> (StatusCode, Value) {
+    let (status, _, body) = r
+        .call(
+            "POST",
+            &format!("/api/v1/centre/queue/{item}/{step}"),
+            body,
+            Auth::Cookie(who),
+        )
+        .await;
+    (status, body)
+}
+
+async fn queue(r: &Rig, who: &str) -> Value {
+    let (status, _, body) = r
+        .call("GET", "/api/v1/centre/queue", None, Auth::Cookie(who))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    body
+}
+
+#[tokio::test]
+async fn an_alarm_is_claimed_acknowledged_and_handled_by_one_operator_and_audited() {
+    let Centre { r, owner, ann, bo } = centre().await;
+    let first = alarm(&r, unit(1), 1);
+    r.clock.advance(SignedDuration::from_secs(5));
+    let second = alarm(&r, unit(1), 2);
+
+    let seen = queue(&r, &ann).await;
+    assert_eq!(
+        seen[0]["id"],
+        first.to_string(),
+        "oldest first at equal priority"
+    );
+    assert_eq!(seen[1]["id"], second.to_string());
+    assert_eq!(seen[0]["status"]["state"], "waiting");
+    assert_eq!(
+        queue(&r, &owner).await,
+        json!([]),
+        "customers do not work the queue"
+    );
+
+    let (status, body) = post(&r, first, "claim", None, &ann).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    // Visible to the other operator, who cannot take it.
+    assert_eq!(queue(&r, &bo).await[0]["status"]["state"], "claimed");
+    let (status, body) = post(&r, first, "claim", None, &bo).await;
+    assert_eq!(status, StatusCode::CONFLICT, "{body}");
+    // One at a time: Ann cannot take the second while holding the first.
+    let (status, body) = post(&r, second, "claim", None, &ann).await;
+    assert_eq!(status, StatusCode::CONFLICT, "{body}");
+    // Handling comes after acknowledging, and only by the claimant.
+    let handled = json!({ "outcome": "false_alarm", "notes": "Cat on the quay" });
+    let (status, body) = post(&r, first, "handle", Some(handled.clone()), &ann).await;
+    assert_eq!(status, StatusCode::CONFLICT, "not acknowledged yet: {body}");
+    let (status, body) = post(&r, first, "acknowledge", None, &bo).await;
+    assert_eq!(status, StatusCode::CONFLICT, "not Bo's: {body}");
+
+    r.clock.advance(SignedDuration::from_secs(30));
+    let (status, body) = post(&r, first, "acknowledge", None, &ann).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let long = json!({ "outcome": "false_alarm", "notes": "x".repeat(4001) });
+    let (status, body) = post(&r, first, "handle", Some(long), &ann).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    let (status, body) = post(
+        &r,
+        first,
+        "handle",
+        Some(json!({ "outcome": "aliens" })),
+        &ann,
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    r.clock.advance(SignedDuration::from_secs(60));
+    let (status, body) = post(&r, first, "handle", Some(handled), &ann).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["status"]["outcome"], "false_alarm");
+    assert_eq!(body["status"]["notes"], "Cat on the quay");
+
+    let left = queue(&r, &bo).await;
+    assert_eq!(
+        left.as_array().unwrap().len(),
+        1,
+        "handled items leave the queue"
+    );
+    assert_eq!(left[0]["id"], second.to_string());
+    let (status, body) = post(&r, second, "claim", None, &ann).await;
+    assert_eq!(status, StatusCode::OK, "free again: {body}");
+
+    let store = Store::open(&r.dir.path().join("hub.db")).unwrap();
+    let steps: Vec<String> = store
+        .audit_entries(None, None, 100)
+        .unwrap()
+        .into_iter()
+        .rev()
+        .filter(|e| e.action.starts_with("queue."))
+        .map(|e| format!("{} by {}", e.action, e.actor_label))
+        .collect();
+    assert_eq!(
+        steps,
+        [
+            "queue.claim by ann@centre.example",
+            "queue.acknowledge by ann@centre.example",
+            "queue.handle by ann@centre.example",
+            "queue.claim by ann@centre.example",
+        ],
+        "each step, and no refused one"
+    );
+}
+
+#[tokio::test]
+async fn an_item_waiting_too_long_is_escalated_and_the_operator_token_cannot_claim() {
+    let Centre { r, ann, .. } = centre().await;
+    let item = alarm(&r, unit(1), 1);
+    assert_eq!(queue(&r, &ann).await[0]["escalated"], false);
+    r.clock.advance(SignedDuration::from_secs(119));
+    assert_eq!(queue(&r, &ann).await[0]["escalated"], false);
+    r.clock.advance(SignedDuration::from_secs(1));
+    assert_eq!(
+        queue(&r, &ann).await[0]["escalated"],
+        true,
+        "at two minutes"
+    );
+    let (status, body) = post(&r, item, "claim", None, &ann).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["escalated"], true, "claimed is not yet acknowledged");
+    post(&r, item, "acknowledge", None, &ann).await;
+    assert_eq!(queue(&r, &ann).await[0]["escalated"], false, "acknowledged");
+
+    let other = alarm(&r, unit(1), 2);
+    let (status, _, body) = r
+        .call(
+            "POST",
+            &format!("/api/v1/centre/queue/{other}/claim"),
+            None,
+            Auth::Operator,
+        )
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+    assert!(
+        body["error"]
+            .as_str()
+            .unwrap()
+            .contains("sign in as a person"),
+        "{body}"
+    );
+    let unknown = EventId::v7(r.clock.now(), [0xee; 10]);
+    let (status, body) = post(&r, unknown, "claim", None, &ann).await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
+}

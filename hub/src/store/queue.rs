@@ -1,0 +1,154 @@
+//! The monitoring centre's queue items: raised by ingest in the same
+//! transaction as the event (so an acknowledged alarm is always queued),
+//! changed by operators with their audit entry. The lifecycle rules are
+//! `centre::queue`'s; this module only keeps items.
+
+use jiff::Timestamp;
+use picket_proto::ids::{EventId, SiteId, UnitId};
+use rusqlite::{OptionalExtension, Row, Transaction, params};
+
+use super::audit::AuditEntry;
+use super::{Store, StoreError};
+use crate::centre::queue::{Item, ItemKind, Status};
+
+/// Raises a queue item for a newly stored event, if it is an alarm or a
+/// tamper from a unit that is placed on a site and active (a unit in
+/// relocation raises nothing: its events are kept, the centre is not
+/// called). Priority comes from the site's security level.
+pub(super) fn raise(
+    tx: &Transaction<'_>,
+    event: EventId,
+    kind: ItemKind,
+    unit: UnitId,
+    received_ms: i64,
+) -> Result<(), StoreError> {
+    let waiting =
+        serde_json::to_string(&Status::Waiting).map_err(|e| StoreError::Encoding(e.to_string()))?;
+    tx.prepare_cached(
+        "INSERT OR IGNORE INTO queue_items (id, kind, site, unit, priority, received_at, status)
+         SELECT ?1, ?2, u.site, u.id,
+                COALESCE(json_extract(s.level, '$.centre_priority'), 5), ?4, ?5
+         FROM units u JOIN sites s ON s.id = u.site
+         WHERE u.id = ?3 AND u.relocation = 'active'",
+    )?
+    .execute(params![
+        event.as_bytes().as_slice(),
+        kind_text(kind),
+        unit.as_bytes().as_slice(),
+        received_ms,
+        waiting
+    ])?;
+    Ok(())
+}
+
+fn kind_text(kind: ItemKind) -> &'static str {
+    match kind {
+        ItemKind::Alarm => "alarm",
+        ItemKind::Tamper => "tamper",
+        ItemKind::Offline => "offline",
+    }
+}
+
+fn kind_from(text: &str) -> Result<ItemKind, StoreError> {
+    match text {
+        "alarm" => Ok(ItemKind::Alarm),
+        "tamper" => Ok(ItemKind::Tamper),
+        "offline" => Ok(ItemKind::Offline),
+        other => Err(StoreError::Encoding(format!("queue item kind {other:?}"))),
+    }
+}
+
+const COLUMNS: &str = "id, kind, site, unit, priority, received_at, status";
+
+fn item(row: &Row<'_>) -> Result<Item, StoreError> {
+    let blob = |i: usize| -> Result<[u8; 16], StoreError> {
+        let bytes: Vec<u8> = row.get(i)?;
+        bytes
+            .try_into()
+            .map_err(|_| StoreError::Encoding("an id is not 16 bytes".into()))
+    };
+    let kind: String = row.get(1)?;
+    let status: String = row.get(6)?;
+    let received: i64 = row.get(5)?;
+    Ok(Item {
+        id: EventId::from_uuid(uuid::Uuid::from_bytes(blob(0)?)),
+        kind: kind_from(&kind)?,
+        site: SiteId::from_uuid(uuid::Uuid::from_bytes(blob(2)?)),
+        unit: UnitId::from_uuid(uuid::Uuid::from_bytes(blob(3)?)),
+        priority: row.get(4)?,
+        received_at: Timestamp::from_millisecond(received)
+            .map_err(|e| StoreError::Encoding(e.to_string()))?,
+        status: serde_json::from_str(&status).map_err(|e| StoreError::Encoding(e.to_string()))?,
+    })
+}
+
+impl Store {
+    /// Every open (unhandled) item, most urgent first, then oldest.
+    pub fn open_queue(&self) -> Result<Vec<Item>, StoreError> {
+        let mut stmt = self.conn.prepare_cached(&format!(
+            "SELECT {COLUMNS} FROM queue_items WHERE open = 1
+             ORDER BY priority, received_at, id"
+        ))?;
+        let mut rows = stmt.query([])?;
+        let mut items = Vec::new();
+        while let Some(row) = rows.next()? {
+            items.push(item(row)?);
+        }
+        Ok(items)
+    }
+
+    /// One item.
+    pub fn queue_item(&self, id: EventId) -> Result<Option<Item>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare_cached(&format!("SELECT {COLUMNS} FROM queue_items WHERE id = ?1"))?;
+        let mut rows = stmt.query(params![id.as_bytes().as_slice()])?;
+        rows.next()?.map(item).transpose()
+    }
+
+    /// Writes an item's new status (decided by `centre::queue`) with its
+    /// audit entry, unless someone changed it since `before` was read: then
+    /// a conflict, so two operators never both succeed.
+    pub fn update_queue_item(
+        &mut self,
+        before: &Status,
+        after: &Item,
+        audit: &AuditEntry,
+        now: Timestamp,
+    ) -> Result<(), StoreError> {
+        let encode =
+            |s: &Status| serde_json::to_string(s).map_err(|e| StoreError::Encoding(e.to_string()));
+        let (before, status) = (encode(before)?, encode(&after.status)?);
+        self.audited(audit, now, |tx| {
+            let changed = tx
+                .prepare_cached(
+                    "UPDATE queue_items SET status = ?2, open = ?3 WHERE id = ?1 AND status = ?4",
+                )?
+                .execute(params![
+                    after.id.as_bytes().as_slice(),
+                    status,
+                    !after.is_handled(),
+                    before
+                ])?;
+            if changed == 0 {
+                let exists = tx
+                    .query_row(
+                        "SELECT 1 FROM queue_items WHERE id = ?1",
+                        params![after.id.as_bytes().as_slice()],
+                        |_| Ok(()),
+                    )
+                    .optional()?;
+                return Err(match exists {
+                    Some(()) => StoreError::Conflict(
+                        "the item changed meanwhile (another operator?); reload the queue".into(),
+                    ),
+                    None => StoreError::NotFound(format!("queue item {}", after.id)),
+                });
+            }
+            Ok(())
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,219 @@
+use super::*;
+use crate::centre::queue::Outcome;
+use crate::store::Incoming;
+use picket_proto::arming::ArmState;
+use picket_proto::ids::UserId;
+use picket_proto::level::{SecurityLevel, SensorKind};
+use picket_proto::message::{Event, EventKind};
+use picket_proto::relocation::RelocationState;
+use picket_proto::schedule::{ScheduleSpec, WeeklySchedule};
+
+fn t(s: i64) -> Timestamp {
+    Timestamp::from_second(1_800_000_000 + s).unwrap()
+}
+
+fn audit(action: &str) -> AuditEntry {
+    AuditEntry {
+        actor: None,
+        actor_label: "test".into(),
+        address: "127.0.0.1".into(),
+        action: action.into(),
+        target: "queue".into(),
+        org: None,
+        detail: serde_json::Value::Null,
+    }
+}
+
+fn unit(n: u8) -> UnitId {
+    UnitId::from_uuid(uuid::Uuid::from_bytes([n; 16]))
+}
+
+fn site() -> SiteId {
+    SiteId::from_uuid(uuid::Uuid::from_bytes([0x51; 16]))
+}
+
+fn event(n: u8, kind: EventKind) -> Event {
+    Event {
+        id: EventId::v7(t(0), [n; 10]),
+        seq: u64::from(n),
+        at: t(0),
+        kind,
+    }
+}
+
+fn alarm(n: u8) -> Event {
+    event(
+        n,
+        EventKind::Alarm {
+            sensor: "pir-1".into(),
+            sensor_kind: SensorKind::Motion,
+            camera: None,
+            state: ArmState::Armed,
+        },
+    )
+}
+
+/// A store with a site at centre priority 2 and units 1 and 2 on it.
+fn open() -> (tempfile::TempDir, Store) {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = Store::open(&dir.path().join("hub.db")).unwrap();
+    let week = WeeklySchedule::new(ScheduleSpec::empty("Europe/Copenhagen")).unwrap();
+    store
+        .upsert_site(site(), "Quay", &week, &audit("site"), t(0))
+        .unwrap();
+    let level = SecurityLevel {
+        centre_priority: 2,
+        ..SecurityLevel::standard()
+    };
+    store
+        .set_level(site(), &level, &audit("level"), t(0))
+        .unwrap();
+    for n in [1, 2, 3] {
+        let seen = Incoming::Status {
+            unit: unit(n),
+            status: picket_proto::message::UnitStatus::Online,
+        };
+        store.commit(&[seen], t(0)).unwrap();
+    }
+    for n in [1, 2] {
+        store
+            .assign_unit(unit(n), site(), &audit("assign"), t(0))
+            .unwrap();
+    }
+    (dir, store)
+}
+
+fn commit(store: &mut Store, unit: UnitId, event: Event, at: Timestamp) {
+    store
+        .commit(&[Incoming::Event { unit, event }], at)
+        .unwrap();
+}
+
+#[test]
+fn an_alarm_or_tamper_on_a_site_is_queued_once_with_the_sites_priority() {
+    let (_dir, mut store) = open();
+    commit(&mut store, unit(1), alarm(1), t(10));
+    commit(&mut store, unit(1), alarm(1), t(11)); // redelivered
+    commit(
+        &mut store,
+        unit(2),
+        event(
+            2,
+            EventKind::Tamper {
+                sensor: "lid".into(),
+            },
+        ),
+        t(12),
+    );
+    commit(
+        &mut store,
+        unit(2),
+        event(
+            3,
+            EventKind::Activity {
+                sensor: "pir-1".into(),
+                sensor_kind: SensorKind::Motion,
+                state: ArmState::Disarmed,
+            },
+        ),
+        t(13),
+    );
+    commit(&mut store, unit(3), alarm(4), t(14)); // no site
+    let queue = store.open_queue().unwrap();
+    assert_eq!(
+        queue
+            .iter()
+            .map(|i| (i.id, i.kind, i.unit, i.priority, i.received_at))
+            .collect::<Vec<_>>(),
+        [
+            (alarm(1).id, ItemKind::Alarm, unit(1), 2, t(10)),
+            (
+                event(
+                    2,
+                    EventKind::Tamper {
+                        sensor: "lid".into()
+                    }
+                )
+                .id,
+                ItemKind::Tamper,
+                unit(2),
+                2,
+                t(12)
+            ),
+        ]
+    );
+    assert!(
+        queue
+            .iter()
+            .all(|i| i.status == Status::Waiting && i.site == site())
+    );
+}
+
+#[test]
+fn a_unit_in_relocation_raises_nothing() {
+    let (_dir, mut store) = open();
+    store
+        .set_relocation(
+            unit(1),
+            RelocationState::Relocating,
+            &audit("relocate"),
+            t(1),
+        )
+        .unwrap();
+    commit(&mut store, unit(1), alarm(1), t(10));
+    assert!(store.open_queue().unwrap().is_empty());
+    assert_eq!(
+        store.event_count(unit(1)).unwrap(),
+        1,
+        "the event itself is kept"
+    );
+}
+
+#[test]
+fn a_change_is_written_with_its_audit_entry_and_a_stale_one_is_a_conflict() {
+    let (_dir, mut store) = open();
+    commit(&mut store, unit(1), alarm(1), t(10));
+    let read = store.queue_item(alarm(1).id).unwrap().unwrap();
+    let (ann, bo) = (
+        UserId::from_uuid(uuid::Uuid::from_bytes([0xa1; 16])),
+        UserId::from_uuid(uuid::Uuid::from_bytes([0xb0; 16])),
+    );
+    let mut by_ann = read.clone();
+    by_ann.claim(ann, t(20), None).unwrap();
+    let mut by_bo = read.clone();
+    by_bo.claim(bo, t(21), None).unwrap();
+    store
+        .update_queue_item(&read.status, &by_ann, &audit("queue.claim"), t(20))
+        .unwrap();
+    let late = store.update_queue_item(&read.status, &by_bo, &audit("queue.claim"), t(21));
+    assert!(matches!(late, Err(StoreError::Conflict(_))), "{late:?}");
+    assert_eq!(
+        store.queue_item(read.id).unwrap().unwrap().status.holder(),
+        Some(ann)
+    );
+
+    let mut done = by_ann.clone();
+    done.acknowledge(ann, t(30)).unwrap();
+    done.handle(ann, t(40), Outcome::FalseAlarm, "wind")
+        .unwrap();
+    store
+        .update_queue_item(&by_ann.status, &done, &audit("queue.handle"), t(40))
+        .unwrap();
+    assert!(
+        store.open_queue().unwrap().is_empty(),
+        "handled items leave the queue"
+    );
+    assert_eq!(store.queue_item(read.id).unwrap().unwrap(), done);
+    let actions: Vec<String> = store
+        .audit_entries(None, None, 10)
+        .unwrap()
+        .into_iter()
+        .map(|e| e.action)
+        .filter(|a| a.starts_with("queue"))
+        .collect();
+    assert_eq!(
+        actions,
+        ["queue.handle", "queue.claim"],
+        "no entry for the refused claim"
+    );
+}
