@@ -80,7 +80,7 @@ week='{"monday":["00:00-24:00"],"tuesday":["00:00-24:00"],"wednesday":["00:00-24
 # People: the operator organisation and a customer that owns the demo site
 # (made with the operator's bootstrap token, as on a new hub).
 json_field() { python3 -c "import json,sys; print(json.load(sys.stdin)[\"$1\"])"; }
-curl -sf "${auth[@]}" -X POST "$api/api/v1/organisations" -d '{"kind":"operator","name":"Picket Security"}' >/dev/null
+operator=$(curl -sf "${auth[@]}" -X POST "$api/api/v1/organisations" -d '{"kind":"operator","name":"Picket Security"}' | json_field id)
 customer=$(curl -sf "${auth[@]}" -X POST "$api/api/v1/organisations" -d '{"kind":"customer","name":"Demo Harbour Ltd"}' | json_field id)
 curl -sf "${auth[@]}" -X PUT "$api/api/v1/sites/$site" \
   -d "{\"name\":\"Demo yard\",\"org\":\"$customer\",\"schedule\":{\"time_zone\":\"Europe/Copenhagen\",\"week\":$week}}" >/dev/null
@@ -116,6 +116,22 @@ until=$(date -u -d '+1 hour' +%Y-%m-%dT%H:%M:%SZ)
 sleep 4
 # The owner disarms for an hour (the hub names who did it from the session).
 curl -sf -b "$jar" -X PUT "$api/api/v1/sites/$site/disarm" -H "Content-Type: application/json" -d "{\"until\":\"$until\"}" >/dev/null
+# The owner names whom the centre calls, and who gets the reports.
+curl -sf -b "$jar" -X PUT "$api/api/v1/sites/$site/contacts" -H "Content-Type: application/json" \
+  -d '[{"name":"Anna Holm","phone":"+45 20 30 40 50","email":"owner@demo.example"},{"name":"Night guard","phone":"+45 70 80 90 00"}]' >/dev/null
+curl -sf -b "$jar" -X PUT "$api/api/v1/sites/$site/report-recipients" -H "Content-Type: application/json" \
+  -d '[{"email":"owner@demo.example","instant":true,"daily":true},{"email":"security@demo.example","daily":true}]' >/dev/null
+# A centre operator (invited with the operator's token, which gets the
+# link in the answer) works the alarm queue.
+ole_mail=ole@centre.example
+ole_password='demo centre passphrase'
+ole_link=$(curl -sf "${auth[@]}" -X POST "$api/api/v1/organisations/$operator/users" \
+  -d "{\"email\":\"$ole_mail\",\"name\":\"Ole Berg\",\"role\":\"centre_operator\"}" | json_field invitation_link)
+curl -sf -X POST "$api/api/v1/invitations/accept" -H "Content-Type: application/json" \
+  -d "{\"token\":\"${ole_link##*#}\",\"password\":\"$ole_password\"}" >/dev/null
+ole_jar="$dir/ole.cookies"
+curl -sf -c "$ole_jar" -X POST "$api/api/v1/session" -H "Content-Type: application/json" \
+  -d "{\"email\":\"$ole_mail\",\"password\":\"$ole_password\"}" >/dev/null
 sleep 3
 
 echo
@@ -138,6 +154,38 @@ print("  may: " + ", ".join(me["permissions"]))'
 echo "  as the owner:  curl -s -c /tmp/jar -H 'Content-Type: application/json' -d '{\"email\":\"$owner_mail\",\"password\":\"$owner_password\"}' $api/api/v1/session"
 echo "                 curl -s -b /tmp/jar $api/api/v1/units"
 echo "  the roles:     curl -s -b /tmp/jar $api/api/v1/roles   (API document: $api/api/v1/openapi.json)"
+echo
+echo "Site contacts (call order) and report recipients, set by the owner:"
+curl -sf -b "$jar" "$api/api/v1/sites/$site/contacts" | python3 -c '
+import json, sys
+for c in json.load(sys.stdin):
+    print("  %d. %-12s %s" % (c["position"], c["name"], c["phone"]))'
+curl -sf -b "$jar" "$api/api/v1/sites/$site/report-recipients" | python3 -c '
+import json, sys
+for r in json.load(sys.stdin):
+    kinds = [k for k in ("instant", "daily") if r[k]]
+    print("  reports to %-24s %s" % (r["email"], " + ".join(kinds)))'
+echo
+queue_show() {
+  curl -sf -b "$ole_jar" "$api/api/v1/centre/queue" | python3 -c '
+import json, sys
+items = json.load(sys.stdin)
+print("  %d open item(s)" % len(items))
+for i in items[:5]:
+    print("  %s  %-7s priority %s  %-12s%s" % (i["id"], i["kind"], i["priority"], i["status"]["state"], "  ESCALATED" if i["escalated"] else ""))'
+}
+echo "Monitoring centre: the alarm queue as Ole (centre operator) sees it:"
+queue_show
+first=$(curl -sf -b "$ole_jar" "$api/api/v1/centre/queue" | python3 -c 'import json,sys; q=json.load(sys.stdin); print(q[0]["id"] if q else "")')
+if [ -n "$first" ]; then
+  for step in claim acknowledge; do
+    curl -sf -b "$ole_jar" -X POST "$api/api/v1/centre/queue/$first/$step" >/dev/null
+  done
+  curl -sf -b "$ole_jar" -X POST "$api/api/v1/centre/queue/$first/handle" -H "Content-Type: application/json" \
+    -d '{"outcome":"false_alarm","notes":"Demo: checked the cameras, nobody on site."}' >/dev/null
+  echo "  Ole claimed, acknowledged and handled $first (false alarm); now:"
+  queue_show
+fi
 echo
 echo "Audit log of the customer (newest first):"
 curl -sf -b "$jar" "$api/api/v1/organisations/$customer/audit?limit=6" | python3 -c '
