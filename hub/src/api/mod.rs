@@ -9,6 +9,7 @@
 
 #[cfg(test)]
 mod access_tests;
+mod alarms;
 pub mod caller;
 mod centre;
 mod contacts;
@@ -349,6 +350,9 @@ pub fn router(state: ApiState) -> Router {
             "/sites/{site}/contacts/{id}",
             axum::routing::delete(contacts::remove),
         )
+        .route("/alarms", get(alarms::list))
+        .route("/alarms/{id}", get(alarms::get))
+        .route("/response-times", get(alarms::times))
         .route("/centre/queue", get(centre::list))
         .route("/centre/queue/{item}/claim", post(centre::claim))
         .route("/centre/queue/{item}/release", post(centre::release))

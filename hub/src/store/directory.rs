@@ -54,6 +54,11 @@ impl DirectorySnapshot {
             .map(|(id, _)| *id)
     }
 
+    /// Every placed site.
+    pub fn all_sites(&self) -> impl Iterator<Item = SiteId> + '_ {
+        self.sites.keys().copied()
+    }
+
     /// Customers served by `dealer`.
     pub fn customers_of(&self, dealer: OrgId) -> impl Iterator<Item = OrgId> + '_ {
         self.dealers

@@ -49,7 +49,7 @@ fn kind_text(kind: ItemKind) -> &'static str {
     }
 }
 
-fn kind_from(text: &str) -> Result<ItemKind, StoreError> {
+pub(super) fn kind_from(text: &str) -> Result<ItemKind, StoreError> {
     match text {
         "alarm" => Ok(ItemKind::Alarm),
         "tamper" => Ok(ItemKind::Tamper),
@@ -58,9 +58,9 @@ fn kind_from(text: &str) -> Result<ItemKind, StoreError> {
     }
 }
 
-const COLUMNS: &str = "id, kind, site, unit, priority, received_at, status";
+pub(super) const COLUMNS: &str = "id, kind, site, unit, priority, received_at, status";
 
-fn item(row: &Row<'_>) -> Result<Item, StoreError> {
+pub(super) fn item(row: &Row<'_>) -> Result<Item, StoreError> {
     let blob = |i: usize| -> Result<[u8; 16], StoreError> {
         let bytes: Vec<u8> = row.get(i)?;
         bytes

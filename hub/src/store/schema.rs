@@ -181,6 +181,8 @@ const MIGRATIONS: &[&str] = &[
     ) STRICT;
     CREATE INDEX queue_open ON queue_items(open, priority, received_at);
     CREATE INDEX queue_by_site ON queue_items(site, received_at);",
+    // 6: alarm lists read events of one kind, newest first.
+    "CREATE INDEX events_by_kind ON events(kind, at);",
 ];
 
 /// The schema version this build writes.

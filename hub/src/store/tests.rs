@@ -235,6 +235,19 @@ fn migration_five_adds_the_centre_queue_indexed_for_the_open_queue() {
 }
 
 #[test]
+fn migration_six_indexes_events_by_kind_for_alarm_lists() {
+    let mut conn = rusqlite::Connection::open_in_memory().unwrap();
+    schema::migrate_to(&mut conn, 5).unwrap();
+    let query = "EXPLAIN QUERY PLAN SELECT id FROM events WHERE kind = 'alarm' ORDER BY at DESC";
+    let plan = |conn: &rusqlite::Connection| -> String {
+        conn.query_row(query, [], |r| r.get(3)).unwrap()
+    };
+    assert!(!plan(&conn).contains("events_by_kind"));
+    assert_eq!(schema::migrate_to(&mut conn, 6).unwrap(), 6);
+    assert!(plan(&conn).contains("events_by_kind"), "{}", plan(&conn));
+}
+
+#[test]
 fn migration_three_indexes_units_by_site_and_config_version() {
     let mut conn = rusqlite::Connection::open_in_memory().unwrap();
     schema::migrate_to(&mut conn, 2).unwrap();

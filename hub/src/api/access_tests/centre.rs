@@ -36,6 +36,8 @@ fn alarm(r: &Rig, unit: UnitId, n: u8) -> EventId {
 
 struct Centre {
     r: Rig,
+    customer: String,
+    site: String,
     owner: String,
     ann: String,
     bo: String,
@@ -85,7 +87,14 @@ async fn centre() -> Centre {
         )
         .await;
     assert_eq!(status, StatusCode::OK, "{body}");
-    Centre { r, owner, ann, bo }
+    Centre {
+        r,
+        customer,
+        site,
+        owner,
+        ann,
+        bo,
+    }
 }
 
 async fn post(
@@ -116,7 +125,9 @@ async fn queue(r: &Rig, who: &str) -> Value {
 
 #[tokio::test]
 async fn an_alarm_is_claimed_acknowledged_and_handled_by_one_operator_and_audited() {
-    let Centre { r, owner, ann, bo } = centre().await;
+    let Centre {
+        r, owner, ann, bo, ..
+    } = centre().await;
     let first = alarm(&r, unit(1), 1);
     r.clock.advance(SignedDuration::from_secs(5));
     let second = alarm(&r, unit(1), 2);
@@ -242,4 +253,113 @@ async fn an_item_waiting_too_long_is_escalated_and_the_operator_token_cannot_cla
     let unknown = EventId::v7(r.clock.now(), [0xee; 10]);
     let (status, body) = post(&r, unknown, "claim", None, &ann).await;
     assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
+}
+
+async fn get(r: &Rig, path: &str, who: &str) -> (StatusCode, Value) {
+    let (status, _, body) = r.call("GET", path, None, Auth::Cookie(who)).await;
+    (status, body)
+}
+
+#[tokio::test]
+async fn the_customer_sees_alarms_with_times_and_the_incident_report_unless_not_shared() {
+    let Centre {
+        r,
+        customer,
+        site,
+        owner,
+        ann,
+        ..
+    } = centre().await;
+    let start = r.clock.now();
+    let handled = alarm(&r, unit(1), 1);
+    r.clock.advance(SignedDuration::from_secs(10));
+    post(&r, handled, "claim", None, &ann).await;
+    r.clock.advance(SignedDuration::from_secs(20));
+    post(&r, handled, "acknowledge", None, &ann).await;
+    r.clock.advance(SignedDuration::from_secs(60));
+    let (status, body) = post(
+        &r,
+        handled,
+        "handle",
+        Some(json!({ "outcome": "guard_dispatched", "notes": "Guard found an open gate" })),
+        &ann,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let waiting = alarm(&r, unit(1), 2);
+
+    let (status, list) = get(&r, "/api/v1/alarms", &owner).await;
+    assert_eq!(status, StatusCode::OK, "{list}");
+    assert_eq!(list[0]["id"], waiting.to_string(), "newest first");
+    assert_eq!(list[0]["centre"]["state"], "waiting");
+    assert_eq!(list[0]["incident_report"], Value::Null);
+    let (_, one) = get(&r, &format!("/api/v1/alarms/{handled}"), &owner).await;
+    assert_eq!(one["sensor"], "door-1");
+    assert_eq!(one["state"], "armed");
+    assert_eq!(one["centre"]["response_s"], 30.0, "received → acknowledged");
+    assert_eq!(one["centre"]["handling_s"], 60.0, "acknowledged → handled");
+    assert_eq!(one["incident_report"]["outcome"], "guard_dispatched");
+    assert_eq!(one["incident_report"]["notes"], "Guard found an open gate");
+
+    let (_, handled_only) = get(
+        &r,
+        "/api/v1/alarms?status=handled&outcome=guard_dispatched",
+        &owner,
+    )
+    .await;
+    assert_eq!(handled_only.as_array().unwrap().len(), 1);
+    let (status, body) = get(&r, "/api/v1/alarms?status=lost", &owner).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    let (_, page) = get(&r, "/api/v1/alarms?limit=1", &owner).await;
+    let (_, next) = get(
+        &r,
+        &format!(
+            "/api/v1/alarms?limit=1&before={}",
+            page[0]["id"].as_str().unwrap()
+        ),
+        &owner,
+    )
+    .await;
+    assert_eq!(next[0]["id"], handled.to_string(), "the second page");
+
+    let period = format!(
+        "from={}&to={}",
+        start,
+        start.checked_add(SignedDuration::from_hours(1)).unwrap()
+    );
+    let (status, times) = get(&r, &format!("/api/v1/response-times?{period}"), &owner).await;
+    assert_eq!(status, StatusCode::OK, "{times}");
+    assert_eq!(times[0]["site"], Value::Null, "overall first");
+    assert_eq!(times[0]["response"]["count"], 1);
+    assert_eq!(times[0]["response"]["median_s"], 30.0);
+    assert_eq!(times[0]["handling"]["p90_s"], 60.0);
+    assert_eq!(times[1]["site"], site);
+
+    // The customer stops sharing incident reports and times with its users.
+    let (status, _, body) = r
+        .call(
+            "PUT",
+            &format!("/api/v1/organisations/{customer}/sharing"),
+            Some(json!({ "incident_reports": false, "response_times": false, "clips": true, "live_view": true })),
+            Auth::Cookie(&owner),
+        )
+        .await;
+    assert!(status.is_success(), "{body}");
+    let (_, one) = get(&r, &format!("/api/v1/alarms/{handled}"), &owner).await;
+    assert_eq!(one["incident_report"], Value::Null, "not shared");
+    assert_eq!(one["centre"]["response_s"], Value::Null, "not shared");
+    assert_eq!(
+        one["centre"]["state"], "handled",
+        "that it was handled still shows"
+    );
+    let (status, _) = get(
+        &r,
+        &format!("/api/v1/response-times?{period}&site={site}"),
+        &owner,
+    )
+    .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    // The centre still reads its own report.
+    let (_, theirs) = get(&r, &format!("/api/v1/alarms/{handled}"), &ann).await;
+    assert_eq!(theirs["incident_report"]["outcome"], "guard_dispatched");
 }

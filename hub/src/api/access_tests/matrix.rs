@@ -54,6 +54,9 @@ contacts.set      AAD   ADD    ADD     DDD     DDD    AAA     DDD    DDD      DD
 contacts.remove   AAD   ADD    ADD     DDD     DDD    AAA     DDD    DDD      DDD     DDD    DDD
 recipients.get    AAD   ADD    ADD     ADD     ADD    AAA     AAA    AAA      AAA     AAD    AAD
 recipients.set    AAD   ADD    ADD     DDD     DDD    AAA     DDD    DDD      DDD     DDD    DDD
+alarms.list       AAD   ADD    ADD     ADD     ADD    AAA     AAA    AAA      DDD     AAD    AAD
+alarms.get        AAD   ADD    ADD     ADD     ADD    AAA     AAA    AAA      DDD     AAD    AAD
+times.site        AAD   ADD    ADD     ADD     ADD    AAA     AAA    DDD      DDD     AAD    AAD
 queue.list        AAA   AAA    AAA     AAA     AAA    AAA     AAA    AAA      AAA     AAA    AAA
 queue.claim       DDD   DDD    DDD     DDD     DDD    AAA     AAA    AAA      DDD     DDD    DDD
 subsite.create    AAD   ADD    DDD     DDD     DDD    AAA     DDD    DDD      DDD     DDD    DDD
@@ -250,6 +253,15 @@ impl World {
         let (method, path, body): (&str, String, Option<Value>) = match endpoint {
             "contacts.get" => ("GET", format!("/api/v1/sites/{site}/contacts"), None),
             "queue.list" => ("GET", "/api/v1/centre/queue".to_owned(), None),
+            "alarms.list" => ("GET", format!("/api/v1/alarms?site={site}"), None),
+            "alarms.get" => ("GET", format!("/api/v1/alarms/{item}"), None),
+            "times.site" => (
+                "GET",
+                format!(
+                    "/api/v1/response-times?site={site}&from=2026-11-01T00:00:00Z&to=2026-12-01T00:00:00Z"
+                ),
+                None,
+            ),
             "queue.claim" => ("POST", format!("/api/v1/centre/queue/{item}/claim"), None),
             "contacts.set" => (
                 "PUT",

@@ -217,3 +217,138 @@ fn a_change_is_written_with_its_audit_entry_and_a_stale_one_is_a_conflict() {
         "no entry for the refused claim"
     );
 }
+
+#[test]
+fn alarms_are_listed_newest_first_with_their_handling_and_filtered() {
+    use crate::store::AlarmFilter;
+    let (_dir, mut store) = open();
+    commit(&mut store, unit(1), alarm(1), t(10)); // at t(0) unit clock, seq 1
+    let mut later = alarm(2);
+    later.at = t(50);
+    commit(&mut store, unit(2), later.clone(), t(51));
+    commit(&mut store, unit(3), alarm(3), t(52)); // no site: never queued
+    let ann = UserId::from_uuid(uuid::Uuid::from_bytes([0xa1; 16]));
+    let read = store.queue_item(alarm(1).id).unwrap().unwrap();
+    let mut done = read.clone();
+    done.claim(ann, t(20), None).unwrap();
+    done.acknowledge(ann, t(21)).unwrap();
+    done.handle(ann, t(22), Outcome::Intruder, "police came")
+        .unwrap();
+    store
+        .update_queue_item(&read.status, &done, &audit("queue.handle"), t(22))
+        .unwrap();
+
+    let all = |f: AlarmFilter| -> Vec<EventId> {
+        store
+            .alarms(&AlarmFilter { limit: 100, ..f })
+            .unwrap()
+            .into_iter()
+            .map(|a| a.event.id)
+            .collect()
+    };
+    let everything = store
+        .alarms(&AlarmFilter {
+            limit: 100,
+            ..AlarmFilter::default()
+        })
+        .unwrap();
+    assert_eq!(everything.len(), 3);
+    assert_eq!(everything[0].event.id, later.id, "newest first");
+    let handled = everything
+        .iter()
+        .find(|a| a.event.id == alarm(1).id)
+        .unwrap();
+    assert_eq!(handled.item.as_ref().unwrap().status, done.status);
+    assert_eq!(handled.site, Some(site()));
+    let unqueued = everything
+        .iter()
+        .find(|a| a.event.id == alarm(3).id)
+        .unwrap();
+    assert!(unqueued.item.is_none() && unqueued.site.is_none());
+
+    assert_eq!(
+        all(AlarmFilter {
+            sites: Some(vec![site()]),
+            ..Default::default()
+        })
+        .len(),
+        2
+    );
+    assert!(
+        all(AlarmFilter {
+            sites: Some(vec![]),
+            ..Default::default()
+        })
+        .is_empty()
+    );
+    assert_eq!(
+        all(AlarmFilter {
+            unit: Some(unit(2)),
+            ..Default::default()
+        }),
+        [later.id]
+    );
+    assert_eq!(
+        all(AlarmFilter {
+            from: Some(t(50)),
+            ..Default::default()
+        }),
+        [later.id]
+    );
+    assert_eq!(
+        all(AlarmFilter {
+            to: Some(t(50)),
+            ..Default::default()
+        })
+        .len(),
+        2,
+        "to is exclusive"
+    );
+    assert_eq!(
+        all(AlarmFilter {
+            status: Some("handled".into()),
+            ..Default::default()
+        }),
+        [alarm(1).id]
+    );
+    assert_eq!(
+        all(AlarmFilter {
+            status: Some("waiting".into()),
+            ..Default::default()
+        }),
+        [later.id]
+    );
+    assert_eq!(
+        all(AlarmFilter {
+            status: Some("none".into()),
+            ..Default::default()
+        }),
+        [alarm(3).id]
+    );
+    assert_eq!(
+        all(AlarmFilter {
+            outcome: Some("intruder".into()),
+            ..Default::default()
+        }),
+        [alarm(1).id]
+    );
+    // Paging: after the first page's last alarm, the rest.
+    let first_page = store
+        .alarms(&AlarmFilter {
+            limit: 1,
+            ..AlarmFilter::default()
+        })
+        .unwrap();
+    let last = &first_page[0];
+    let rest = all(AlarmFilter {
+        before: Some((last.event.at, last.event.id)),
+        ..Default::default()
+    });
+    assert_eq!(rest.len(), 2);
+    assert!(!rest.contains(&last.event.id));
+
+    let items = store
+        .queue_items_between(Some(&[site()]), t(10), t(51))
+        .unwrap();
+    assert_eq!(items, [done], "received in [from, to)");
+}

@@ -1,0 +1,178 @@
+//! Reading alarms: alarm events with where they were raised and how the
+//! centre handled them, filtered and paged newest first.
+
+use jiff::Timestamp;
+use picket_proto::ids::{EventId, SiteId, UnitId};
+use picket_proto::message::Event;
+use rusqlite::params;
+
+use super::{Store, StoreError};
+use crate::centre::queue::{Item, Status};
+
+/// Which alarms to read. Every field narrows the list.
+#[derive(Debug, Clone, Default)]
+pub struct AlarmFilter {
+    /// Only these sites (`None`: every site, for operator staff).
+    pub sites: Option<Vec<SiteId>>,
+    /// Only this unit.
+    pub unit: Option<UnitId>,
+    /// Raised at or after (unit clock).
+    pub from: Option<Timestamp>,
+    /// Raised before.
+    pub to: Option<Timestamp>,
+    /// Centre state: `waiting`, `claimed`, `acknowledged`, `handled`, or
+    /// `none` (never queued: a unit in relocation or without a site).
+    pub status: Option<String>,
+    /// Handled with this outcome (`false_alarm`, ...).
+    pub outcome: Option<String>,
+    /// Older than this alarm (paging: the last id of the previous page).
+    pub before: Option<(Timestamp, EventId)>,
+    /// Only this alarm.
+    pub id: Option<EventId>,
+    /// At most this many.
+    pub limit: u32,
+}
+
+/// One alarm as stored.
+#[derive(Debug, Clone)]
+pub struct AlarmRow {
+    /// The event.
+    pub event: Event,
+    /// From.
+    pub unit: UnitId,
+    /// Where: the site it was queued for, else the unit's site now.
+    pub site: Option<SiteId>,
+    /// When the hub committed it.
+    pub received_at: Timestamp,
+    /// The centre's queue item, if it was queued.
+    pub item: Option<Item>,
+}
+
+fn id16(bytes: Vec<u8>) -> Result<[u8; 16], StoreError> {
+    bytes
+        .try_into()
+        .map_err(|_| StoreError::Encoding("an id is not 16 bytes".into()))
+}
+
+fn ms(value: i64) -> Result<Timestamp, StoreError> {
+    Timestamp::from_millisecond(value).map_err(|e| StoreError::Encoding(e.to_string()))
+}
+
+impl Store {
+    /// Alarms matching `filter`, newest first (by the unit's clock).
+    pub fn alarms(&self, filter: &AlarmFilter) -> Result<Vec<AlarmRow>, StoreError> {
+        let sites = filter.sites.as_ref().map(|sites| {
+            let hex: Vec<String> = sites.iter().map(|s| s.to_string()).collect();
+            serde_json::Value::from(hex).to_string()
+        });
+        let (before_at, before_id) = match filter.before {
+            Some((at, id)) => (Some(at.as_millisecond()), Some(id.as_bytes().to_vec())),
+            None => (None, None),
+        };
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT e.id, e.unit, COALESCE(q.site, u.site), e.received_at, e.body,
+                    q.kind, q.priority, q.received_at, q.status
+             FROM events e
+             LEFT JOIN queue_items q ON q.id = e.id
+             LEFT JOIN units u ON u.id = e.unit
+             WHERE e.kind = 'alarm'
+               AND (?1 IS NULL OR COALESCE(q.site, u.site) IN (SELECT unhex(value) FROM json_each(?1)))
+               AND (?2 IS NULL OR e.unit = ?2)
+               AND (?3 IS NULL OR e.at >= ?3)
+               AND (?4 IS NULL OR e.at < ?4)
+               AND (?5 IS NULL OR COALESCE(json_extract(q.status, '$.state'), 'none') = ?5)
+               AND (?6 IS NULL OR json_extract(q.status, '$.outcome') = ?6)
+               AND (?7 IS NULL OR e.at < ?7 OR (e.at = ?7 AND e.id < ?8))
+               AND (?10 IS NULL OR e.id = ?10)
+             ORDER BY e.at DESC, e.id DESC
+             LIMIT ?9",
+        )?;
+        let mut rows = stmt.query(params![
+            sites,
+            filter.unit.map(|u| u.as_bytes().to_vec()),
+            filter.from.map(|t| t.as_millisecond()),
+            filter.to.map(|t| t.as_millisecond()),
+            filter.status,
+            filter.outcome,
+            before_at,
+            before_id,
+            filter.limit,
+            filter.id.map(|id| id.as_bytes().to_vec())
+        ])?;
+        let mut out = Vec::new();
+        while let Some(row) = rows.next()? {
+            let id = EventId::from_uuid(uuid::Uuid::from_bytes(id16(row.get(0)?)?));
+            let unit = UnitId::from_uuid(uuid::Uuid::from_bytes(id16(row.get(1)?)?));
+            let site = row
+                .get::<_, Option<Vec<u8>>>(2)?
+                .map(id16)
+                .transpose()?
+                .map(|b| SiteId::from_uuid(uuid::Uuid::from_bytes(b)));
+            let body: Vec<u8> = row.get(4)?;
+            let event: Event = ciborium::from_reader(body.as_slice())
+                .map_err(|e| StoreError::Encoding(e.to_string()))?;
+            let item = match (row.get::<_, Option<String>>(5)?, site) {
+                (Some(kind), Some(site)) => {
+                    let status: String = row.get(8)?;
+                    let status: Status = serde_json::from_str(&status)
+                        .map_err(|e| StoreError::Encoding(e.to_string()))?;
+                    Some(Item {
+                        id,
+                        kind: super::queue::kind_from(&kind)?,
+                        site,
+                        unit,
+                        priority: row.get(6)?,
+                        received_at: ms(row.get(7)?)?,
+                        status,
+                    })
+                }
+                _ => None,
+            };
+            out.push(AlarmRow {
+                event,
+                unit,
+                site,
+                received_at: ms(row.get(3)?)?,
+                item,
+            });
+        }
+        Ok(out)
+    }
+
+    /// One alarm, if it also matches the rest of `filter` (sites, say).
+    pub fn alarm(&self, id: EventId, filter: &AlarmFilter) -> Result<Option<AlarmRow>, StoreError> {
+        let one = AlarmFilter {
+            id: Some(id),
+            before: None,
+            limit: 1,
+            ..filter.clone()
+        };
+        Ok(self.alarms(&one)?.pop())
+    }
+
+    /// Queue items received in `[from, to)` on `sites` (`None`: all), for
+    /// response and handling times.
+    pub fn queue_items_between(
+        &self,
+        sites: Option<&[SiteId]>,
+        from: Timestamp,
+        to: Timestamp,
+    ) -> Result<Vec<Item>, StoreError> {
+        let sites = sites.map(|sites| {
+            let hex: Vec<String> = sites.iter().map(|s| s.to_string()).collect();
+            serde_json::Value::from(hex).to_string()
+        });
+        let mut stmt = self.conn.prepare_cached(&format!(
+            "SELECT {} FROM queue_items
+             WHERE received_at >= ?1 AND received_at < ?2
+               AND (?3 IS NULL OR site IN (SELECT unhex(value) FROM json_each(?3)))",
+            super::queue::COLUMNS
+        ))?;
+        let mut rows = stmt.query(params![from.as_millisecond(), to.as_millisecond(), sites])?;
+        let mut out = Vec::new();
+        while let Some(row) = rows.next()? {
+            out.push(super::queue::item(row)?);
+        }
+        Ok(out)
+    }
+}
