@@ -19,6 +19,9 @@
 //! [supervision]
 //! heartbeat_s = 5                   # units send a heartbeat this often
 //! offline_after_s = 12              # no message for this long: offline
+//!
+//! [centre]
+//! escalate_after_s = 120            # an alarm unacknowledged this long is escalated
 //! ```
 
 use std::net::SocketAddr;
@@ -41,6 +44,9 @@ pub struct HubConfig {
     /// Online/offline supervision.
     #[serde(default)]
     pub supervision: SupervisionConfig,
+    /// The monitoring centre's queue.
+    #[serde(default)]
+    pub centre: CentreConfig,
     /// Outgoing e-mail (invitations, password resets, dealer access). Without
     /// it nothing is e-mailed (and the log says so).
     #[serde(default)]
@@ -103,6 +109,28 @@ pub struct MqttConfig {
     /// Most simultaneous connections (default 20000).
     #[serde(default = "default_max_connections")]
     pub max_connections: usize,
+}
+
+/// The monitoring centre's queue.
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CentreConfig {
+    /// An item waiting this long without an acknowledgement is shown as
+    /// escalated, in seconds (default 120).
+    #[serde(default = "default_escalate_after")]
+    pub escalate_after_s: u32,
+}
+
+impl Default for CentreConfig {
+    fn default() -> Self {
+        CentreConfig {
+            escalate_after_s: default_escalate_after(),
+        }
+    }
+}
+
+fn default_escalate_after() -> u32 {
+    120
 }
 
 /// Supervision timing.
@@ -212,6 +240,12 @@ impl HubConfig {
                 s.offline_after_s, s.heartbeat_s
             )));
         }
+        if !(10..=86_400).contains(&self.centre.escalate_after_s) {
+            return Err(ConfigError::Invalid(format!(
+                "centre.escalate_after_s ({}) must be 10..=86400 seconds",
+                self.centre.escalate_after_s
+            )));
+        }
         if self.mqtt.max_payload_bytes == 0
             || self.mqtt.max_payload_bytes > picket_proto::codec::MAX_MESSAGE_BYTES
         {
@@ -221,5 +255,46 @@ impl HubConfig {
             )));
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The example at the top of this file, as a user would copy it.
+    fn example() -> String {
+        include_str!("config.rs")
+            .lines()
+            .take_while(|l| !l.starts_with("use "))
+            .filter_map(|l| l.strip_prefix("//! "))
+            .skip_while(|l| !l.starts_with("```toml"))
+            .skip(1)
+            .take_while(|l| !l.starts_with("```"))
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+
+    #[test]
+    fn the_documented_example_parses_and_is_valid() {
+        let text = example();
+        assert!(text.contains("[centre]"), "{text}");
+        let config: HubConfig = toml::from_str(&text).unwrap();
+        config.validate().unwrap();
+        assert_eq!(config.centre.escalate_after_s, 120);
+        assert_eq!(config.supervision.offline_after_s, 12);
+    }
+
+    #[test]
+    fn an_escalation_time_out_of_range_is_refused_with_the_range() {
+        for bad in [0, 9, 86_401] {
+            let text = format!("{}\n", example()).replace(
+                "escalate_after_s = 120",
+                &format!("escalate_after_s = {bad}"),
+            );
+            let config: HubConfig = toml::from_str(&text).unwrap();
+            let err = config.validate().unwrap_err().to_string();
+            assert!(err.contains("10..=86400"), "{bad}: {err}");
+        }
     }
 }

@@ -115,7 +115,8 @@ pub async fn start(config: &HubConfig, clock: Arc<dyn Clock>) -> Result<Hub, Sta
         None => None,
     };
     let state = api::ApiState::new(api_store, publisher.clone(), clock, token.clone())
-        .with_mail(mailer, &config.api.public_url);
+        .with_mail(mailer, &config.api.public_url)
+        .with_centre(&config.centre);
     let listener = tokio::net::TcpListener::bind(config.api.listen)
         .await
         .map_err(|source| StartError::ApiListen {

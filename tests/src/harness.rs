@@ -109,6 +109,7 @@ impl TestHub {
                 max_connections: 100,
             },
             supervision: SupervisionConfig::default(),
+            centre: Default::default(),
             api: ApiConfig {
                 listen: SocketAddr::from((Ipv4Addr::LOCALHOST, 0)),
                 token_file: dir.path().join("operator.token"),

@@ -15,7 +15,7 @@ use super::{ApiError, ApiJson, ApiState};
 use crate::centre::queue::{Item, Outcome, QueueError, Status, held_by};
 
 /// An item that waits this long without being acknowledged is shown as
-/// escalated.
+/// escalated, unless `[centre] escalate_after_s` says otherwise.
 pub const ESCALATE_AFTER: SignedDuration = SignedDuration::from_secs(120);
 
 /// An item as the queue shows it.
@@ -24,7 +24,7 @@ pub struct QueueEntry {
     /// The item.
     #[serde(flatten)]
     pub item: Item,
-    /// Waited longer than [`ESCALATE_AFTER`] without an acknowledgement.
+    /// Waited longer than the escalation time without an acknowledgement.
     pub escalated: bool,
 }
 
@@ -58,7 +58,7 @@ pub async fn list(
         .into_iter()
         .filter(|i| caller.allows(&state, Permission::HandleAlarms, &Target::Site(i.site)))
         .map(|item| QueueEntry {
-            escalated: item.escalated(now, ESCALATE_AFTER),
+            escalated: item.escalated(now, state.escalate_after),
             item,
         })
         .collect();
@@ -134,7 +134,7 @@ async fn step(
         .with_store(move |s| Ok(s.update_queue_item(&before, &written, &audit, now)?))
         .await?;
     Ok(Json(QueueEntry {
-        escalated: after.escalated(now, ESCALATE_AFTER),
+        escalated: after.escalated(now, state.escalate_after),
         item: after,
     }))
 }

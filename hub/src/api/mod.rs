@@ -57,6 +57,7 @@ pub struct ApiState {
     directory: Arc<RwLock<Arc<DirectorySnapshot>>>,
     mailer: Option<Arc<Mailer>>,
     public_url: Arc<str>,
+    escalate_after: jiff::SignedDuration,
 }
 
 impl ApiState {
@@ -81,7 +82,14 @@ impl ApiState {
             directory: Arc::new(RwLock::new(Arc::new(directory))),
             mailer: None,
             public_url: "https://localhost:8480".into(),
+            escalate_after: crate::api::centre::ESCALATE_AFTER,
         }
+    }
+
+    /// Sets when the centre's queue shows an item as escalated.
+    pub fn with_centre(mut self, centre: &crate::config::CentreConfig) -> ApiState {
+        self.escalate_after = jiff::SignedDuration::from_secs(i64::from(centre.escalate_after_s));
+        self
     }
 
     /// Sends e-mail through `mailer`; links in e-mails start with

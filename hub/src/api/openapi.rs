@@ -376,7 +376,7 @@ pub const OPERATIONS: &[Operation] = &[
     op(
         "get",
         "/centre/queue",
-        "Open alarm and tamper items on sites the caller handles alarms for, most urgent first, then oldest; escalated after 2 minutes unacknowledged (handle_alarms).",
+        "Open alarm and tamper items on sites the caller handles alarms for, most urgent first, then oldest; escalated when unacknowledged beyond [centre] escalate_after_s (handle_alarms).",
         Caller,
         None,
         200,

@@ -468,6 +468,7 @@ fn hub_config(dir: &Path, port: u16) -> HubConfig {
             ..ApiConfig::default()
         },
         supervision: SupervisionConfig::default(),
+        centre: Default::default(),
         mail: None,
     }
 }
