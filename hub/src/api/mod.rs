@@ -25,6 +25,7 @@ mod sites;
 #[cfg(test)]
 mod tests;
 mod tokens;
+mod transmission;
 mod units;
 
 use std::net::SocketAddr;
@@ -361,6 +362,7 @@ pub fn router(state: ApiState) -> Router {
         .route("/alarms", get(alarms::list))
         .route("/alarms/{id}", get(alarms::get))
         .route("/response-times", get(alarms::times))
+        .route("/transmission", get(transmission::report))
         .route("/centre/queue", get(centre::list))
         .route("/centre/queue/{item}/claim", post(centre::claim))
         .route("/centre/queue/{item}/release", post(centre::release))

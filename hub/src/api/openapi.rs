@@ -375,6 +375,14 @@ pub const OPERATIONS: &[Operation] = &[
     ),
     op(
         "get",
+        "/transmission",
+        "Alarm delivery time (unit event to hub commit: mean, 95th percentile) and availability per unit and site for from..to, EN 50136-1 figures (view_fleet; units the caller may see).",
+        Caller,
+        None,
+        200,
+    ),
+    op(
+        "get",
         "/centre/queue",
         "Open alarm and tamper items on sites the caller handles alarms for, most urgent first, then oldest; escalated when unacknowledged beyond [centre] escalate_after_s (handle_alarms).",
         Caller,

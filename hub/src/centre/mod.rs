@@ -13,6 +13,7 @@
 pub mod debounce;
 pub mod queue;
 pub mod times;
+pub mod transmission;
 
 pub use queue::{
     Item, ItemKind, MAX_NOTES_CHARS, Outcome, QueueError, Stage, Status, held_by, next_escalation,
@@ -24,13 +25,14 @@ pub use times::{Percentiles, TimesSummary, percentiles, summarise};
 mod tests {
     /// The non-test part of each file in this module (everything before
     /// its first `#[cfg(test)]`).
-    fn production_sources() -> [(&'static str, &'static str); 4] {
+    fn production_sources() -> [(&'static str, &'static str); 5] {
         let strip = |text: &'static str| text.split("#[cfg(test)]").next().unwrap_or(text);
         [
             ("mod.rs", strip(include_str!("mod.rs"))),
             ("queue.rs", strip(include_str!("queue.rs"))),
             ("times.rs", strip(include_str!("times.rs"))),
             ("debounce.rs", strip(include_str!("debounce.rs"))),
+            ("transmission.rs", strip(include_str!("transmission.rs"))),
         ]
     }
 
@@ -60,5 +62,6 @@ mod tests {
         assert!(sources[1].1.contains("pub fn claim("));
         assert!(sources[2].1.contains("pub fn summarise("));
         assert!(sources[3].1.contains("pub fn offline_item_due("));
+        assert!(sources[4].1.contains("pub fn availability("));
     }
 }

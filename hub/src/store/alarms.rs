@@ -176,3 +176,68 @@ impl Store {
         Ok(out)
     }
 }
+
+/// A unit's connection history over a period.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct StatusHistory {
+    /// Online at the start of the period (`None`: no change recorded before).
+    pub at_start: Option<bool>,
+    /// Changes inside the period, in order.
+    pub changes: Vec<(Timestamp, bool)>,
+}
+
+impl Store {
+    /// Alarm delivery delays (unit event time → hub commit) of alarms raised
+    /// in `[from, to)`, per unit.
+    pub fn alarm_delays(
+        &self,
+        from: Timestamp,
+        to: Timestamp,
+    ) -> Result<Vec<(UnitId, jiff::SignedDuration)>, StoreError> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT unit, received_at - at FROM events
+             WHERE kind = 'alarm' AND at >= ?1 AND at < ?2",
+        )?;
+        let mut rows = stmt.query(params![from.as_millisecond(), to.as_millisecond()])?;
+        let mut out = Vec::new();
+        while let Some(row) = rows.next()? {
+            let unit = UnitId::from_uuid(uuid::Uuid::from_bytes(id16(row.get(0)?)?));
+            out.push((unit, jiff::SignedDuration::from_millis(row.get(1)?)));
+        }
+        Ok(out)
+    }
+
+    /// Every unit's online/offline history over `[from, to)`.
+    pub fn status_history(
+        &self,
+        from: Timestamp,
+        to: Timestamp,
+    ) -> Result<std::collections::HashMap<UnitId, StatusHistory>, StoreError> {
+        let mut out: std::collections::HashMap<UnitId, StatusHistory> =
+            std::collections::HashMap::new();
+        let unit_of = |bytes: Vec<u8>| -> Result<UnitId, StoreError> {
+            Ok(UnitId::from_uuid(uuid::Uuid::from_bytes(id16(bytes)?)))
+        };
+        let mut start = self.conn.prepare_cached(
+            "SELECT l.unit, l.online FROM unit_status_log l
+             WHERE l.at = (SELECT MAX(at) FROM unit_status_log WHERE unit = l.unit AND at < ?1)",
+        )?;
+        let mut rows = start.query(params![from.as_millisecond()])?;
+        while let Some(row) = rows.next()? {
+            out.entry(unit_of(row.get(0)?)?).or_default().at_start = Some(row.get(1)?);
+        }
+        let mut changes = self.conn.prepare_cached(
+            "SELECT unit, at, online FROM unit_status_log
+             WHERE at >= ?1 AND at < ?2 ORDER BY unit, at, rowid",
+        )?;
+        let mut rows = changes.query(params![from.as_millisecond(), to.as_millisecond()])?;
+        while let Some(row) = rows.next()? {
+            let at = ms(row.get(1)?)?;
+            out.entry(unit_of(row.get(0)?)?)
+                .or_default()
+                .changes
+                .push((at, row.get(2)?));
+        }
+        Ok(out)
+    }
+}

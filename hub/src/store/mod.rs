@@ -27,7 +27,7 @@ use picket_proto::message::{Event, EventKind, Health, ReportedState, UnitStatus}
 use crate::centre::queue::ItemKind;
 use rusqlite::{Connection, params};
 
-pub use alarms::{AlarmFilter, AlarmRow};
+pub use alarms::{AlarmFilter, AlarmRow, StatusHistory};
 pub use audit::{AuditCheck, AuditEntry, AuditRecord};
 pub use contacts::{ContactRow, NewContact, NewRecipient, RecipientRow};
 pub use directory::DirectorySnapshot;

@@ -183,6 +183,21 @@ const MIGRATIONS: &[&str] = &[
     CREATE INDEX queue_by_site ON queue_items(site, received_at);",
     // 6: alarm lists read events of one kind, newest first.
     "CREATE INDEX events_by_kind ON events(kind, at);",
+    // 7: every online/offline change of a unit, for availability reports
+    // (EN 50136-1). A trigger writes it in the same transaction as the
+    // change, whoever makes it (ingest, supervision).
+    "CREATE TABLE unit_status_log (
+        unit BLOB NOT NULL,
+        at INTEGER NOT NULL,             -- Unix ms (the change's status_since)
+        online INTEGER NOT NULL
+    ) STRICT;
+    CREATE INDEX unit_status_log_by_unit ON unit_status_log(unit, at);
+    CREATE TRIGGER units_status_log AFTER UPDATE OF online ON units
+    WHEN NEW.online != OLD.online
+    BEGIN
+        INSERT INTO unit_status_log (unit, at, online)
+        VALUES (NEW.id, COALESCE(NEW.status_since, NEW.last_seen, 0), NEW.online);
+    END;",
 ];
 
 /// The schema version this build writes.

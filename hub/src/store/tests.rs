@@ -146,6 +146,7 @@ fn migration_two_adds_the_access_model_and_keeps_existing_rows() {
             "sessions",
             "site_contacts",
             "sites",
+            "unit_status_log",
             "units",
             "users"
         ]
@@ -245,6 +246,33 @@ fn migration_six_indexes_events_by_kind_for_alarm_lists() {
     assert!(!plan(&conn).contains("events_by_kind"));
     assert_eq!(schema::migrate_to(&mut conn, 6).unwrap(), 6);
     assert!(plan(&conn).contains("events_by_kind"), "{}", plan(&conn));
+}
+
+#[test]
+fn migration_seven_logs_every_online_change_whoever_makes_it() {
+    let (_dir, mut store) = open();
+    let at = |s: i64| Timestamp::from_second(1_800_000_000 + s).unwrap();
+    let status = |online| Incoming::Status {
+        unit: unit(),
+        status: if online {
+            UnitStatus::Online
+        } else {
+            UnitStatus::Offline
+        },
+    };
+    store.commit(&[status(true)], at(10)).unwrap();
+    store.commit(&[status(true)], at(15)).unwrap(); // no change: not logged
+    assert!(store.mark_offline(unit(), at(20)).unwrap());
+    store.commit(&[status(true)], at(30)).unwrap();
+    store.commit(&[status(false)], at(40)).unwrap();
+    let history = store.status_history(at(0), at(100)).unwrap();
+    assert_eq!(
+        history[&unit()].changes,
+        [(at(10), true), (at(20), false), (at(30), true), (at(40), false)]
+    );
+    let later = store.status_history(at(35), at(100)).unwrap();
+    assert_eq!(later[&unit()].at_start, Some(true), "the state at the start");
+    assert_eq!(later[&unit()].changes, [(at(40), false)]);
 }
 
 #[test]

@@ -57,6 +57,7 @@ recipients.set    AAD   ADD    ADD     DDD     DDD    AAA     DDD    DDD      DD
 alarms.list       AAD   ADD    ADD     ADD     ADD    AAA     AAA    AAA      DDD     AAD    AAD
 alarms.get        AAD   ADD    ADD     ADD     ADD    AAA     AAA    AAA      DDD     AAD    AAD
 times.site        AAD   ADD    ADD     ADD     ADD    AAA     AAA    DDD      DDD     AAD    AAD
+transmission      DDD   DDD    DDD     DDD     DDD    AAA     AAA    AAA      AAA     AAD    AAD
 queue.list        AAA   AAA    AAA     AAA     AAA    AAA     AAA    AAA      AAA     AAA    AAA
 queue.claim       DDD   DDD    DDD     DDD     DDD    AAA     AAA    AAA      DDD     DDD    DDD
 subsite.create    AAD   ADD    DDD     DDD     DDD    AAA     DDD    DDD      DDD     DDD    DDD
@@ -253,6 +254,13 @@ impl World {
         let (method, path, body): (&str, String, Option<Value>) = match endpoint {
             "contacts.get" => ("GET", format!("/api/v1/sites/{site}/contacts"), None),
             "queue.list" => ("GET", "/api/v1/centre/queue".to_owned(), None),
+            "transmission" => (
+                "GET",
+                format!(
+                    "/api/v1/transmission?site={site}&from=2026-11-01T00:00:00Z&to=2026-12-01T00:00:00Z"
+                ),
+                None,
+            ),
             "alarms.list" => ("GET", format!("/api/v1/alarms?site={site}"), None),
             "alarms.get" => ("GET", format!("/api/v1/alarms/{item}"), None),
             "times.site" => (

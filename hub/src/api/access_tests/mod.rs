@@ -8,6 +8,7 @@ mod matrix;
 mod people;
 mod signin;
 mod sites;
+mod transmission;
 
 use std::sync::Arc;
 
