@@ -20,6 +20,7 @@ mod openapi_tests;
 mod orgs;
 mod password;
 mod people;
+mod schedule;
 mod session;
 mod sites;
 #[cfg(test)]
@@ -351,6 +352,12 @@ pub fn router(state: ApiState) -> Router {
         .route("/sites/{site}", put(sites::upsert).get(sites::get))
         .route("/sites/{site}/schedule", put(sites::schedule))
         .route("/sites/{site}/level", put(sites::level))
+        .route("/sites/{site}/schedule/days/{day}", put(schedule::set_day))
+        .route("/sites/{site}/schedule/copy-day", post(schedule::copy_day))
+        .route(
+            "/sites/{site}/schedule/exceptions/{date}",
+            put(schedule::set_exception).delete(schedule::remove_exception),
+        )
         .route(
             "/sites/{site}/contacts",
             get(contacts::list).put(contacts::set),

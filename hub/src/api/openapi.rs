@@ -343,6 +343,38 @@ pub const OPERATIONS: &[Operation] = &[
     ),
     op(
         "put",
+        "/sites/{site}/schedule/days/{day}",
+        "Set one weekday's armed windows, e.g. [\"18:00-07:00\"] (edit_schedule).",
+        Caller,
+        Some("Windows"),
+        200,
+    ),
+    op(
+        "post",
+        "/sites/{site}/schedule/copy-day",
+        "Copy one weekday's windows to the entire week (edit_schedule).",
+        Caller,
+        Some("CopyDay"),
+        200,
+    ),
+    op(
+        "put",
+        "/sites/{site}/schedule/exceptions/{date}",
+        "A dated exception: armed_all_day, disarmed_all_day or {windows} instead of the weekday (edit_schedule).",
+        Caller,
+        Some("DayException"),
+        200,
+    ),
+    op(
+        "delete",
+        "/sites/{site}/schedule/exceptions/{date}",
+        "Remove a dated exception (edit_schedule).",
+        Caller,
+        None,
+        200,
+    ),
+    op(
+        "put",
         "/sites/{site}/level",
         "Set the security level (set_level).",
         Caller,
@@ -516,6 +548,12 @@ fn schemas() -> Value {
             "expires_in_days": { "type": "integer", "minimum": 1, "maximum": 365 }
         })),
         "Handle": object(&["outcome"], json!({ "outcome": { "type": "string", "enum": ["false_alarm", "intruder", "guard_dispatched", "police_called", "technical"] }, "notes": string() })),
+        "Windows": { "type": "array", "items": { "type": "string", "pattern": "^[0-2][0-9]:[0-5][0-9]-[0-2][0-9]:[0-5][0-9]$" } },
+        "CopyDay": object(&["day"], json!({ "day": { "type": "string", "enum": ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"] } })),
+        "DayException": { "oneOf": [
+            { "type": "string", "enum": ["armed_all_day", "disarmed_all_day"] },
+            object(&["windows"], json!({ "windows": { "type": "array", "items": string() } }))
+        ] },
         "Contacts": { "type": "array", "minItems": 1, "maxItems": 20, "items": object(&["name", "phone"], json!({ "name": string(), "phone": string(), "email": string() })) },
         "Recipients": { "type": "array", "maxItems": 50, "items": object(&["email"], json!({ "email": string(), "instant": { "type": "boolean" }, "daily": { "type": "boolean" } })) },
         "AssignSite": object(&["site"], json!({ "site": string() })),

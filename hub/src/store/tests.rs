@@ -268,10 +268,19 @@ fn migration_seven_logs_every_online_change_whoever_makes_it() {
     let history = store.status_history(at(0), at(100)).unwrap();
     assert_eq!(
         history[&unit()].changes,
-        [(at(10), true), (at(20), false), (at(30), true), (at(40), false)]
+        [
+            (at(10), true),
+            (at(20), false),
+            (at(30), true),
+            (at(40), false)
+        ]
     );
     let later = store.status_history(at(35), at(100)).unwrap();
-    assert_eq!(later[&unit()].at_start, Some(true), "the state at the start");
+    assert_eq!(
+        later[&unit()].at_start,
+        Some(true),
+        "the state at the start"
+    );
     assert_eq!(later[&unit()].changes, [(at(40), false)]);
 }
 

@@ -46,6 +46,10 @@ const EXPECTED: &str = "
 endpoint          owner cadmin sitemgr keyhold viewer opadmin superv centreop install dadmin dtech
 site.get          AAD   ADD    ADD     ADD     ADD    AAA     AAA    AAA      AAA     AAD    AAD
 site.schedule     AAD   ADD    ADD     DDD     DDD    AAA     DDD    DDD      DDD     DDD    DDD
+schedule.day      AAD   ADD    ADD     DDD     DDD    AAA     DDD    DDD      DDD     DDD    DDD
+schedule.copy     AAD   ADD    ADD     DDD     DDD    AAA     DDD    DDD      DDD     DDD    DDD
+exception.set     AAD   ADD    ADD     DDD     DDD    AAA     DDD    DDD      DDD     DDD    DDD
+exception.remove  AAD   ADD    ADD     DDD     DDD    AAA     DDD    DDD      DDD     DDD    DDD
 site.level        AAD   ADD    ADD     DDD     DDD    AAA     DDD    DDD      DDD     DDD    DDD
 site.disarm       AAD   ADD    ADD     ADD     DDD    AAA     DDD    DDD      DDD     DDD    DDD
 site.undisarm     AAD   ADD    ADD     ADD     DDD    AAA     DDD    DDD      DDD     DDD    DDD
@@ -232,6 +236,19 @@ impl World {
             },
             dealer,
         ) = (target, &self.dealer);
+        // An exception to remove: the operator sets one first.
+        if endpoint == "exception.remove" {
+            let (status, _, body) = self
+                .r
+                .call(
+                    "PUT",
+                    &format!("/api/v1/sites/{site}/schedule/exceptions/2026-12-24"),
+                    Some(json!("disarmed_all_day")),
+                    Auth::Operator,
+                )
+                .await;
+            assert_eq!(status, StatusCode::OK, "{body}");
+        }
         // A contact to remove: the operator gives the site two first.
         let contact = if endpoint == "contacts.remove" {
             let (status, _, body) = self
@@ -252,6 +269,26 @@ impl World {
             0
         };
         let (method, path, body): (&str, String, Option<Value>) = match endpoint {
+            "schedule.day" => (
+                "PUT",
+                format!("/api/v1/sites/{site}/schedule/days/friday"),
+                Some(json!(["16:00-08:00"])),
+            ),
+            "schedule.copy" => (
+                "POST",
+                format!("/api/v1/sites/{site}/schedule/copy-day"),
+                Some(json!({ "day": "monday" })),
+            ),
+            "exception.set" => (
+                "PUT",
+                format!("/api/v1/sites/{site}/schedule/exceptions/2026-12-31"),
+                Some(json!({ "windows": ["14:00-24:00"] })),
+            ),
+            "exception.remove" => (
+                "DELETE",
+                format!("/api/v1/sites/{site}/schedule/exceptions/2026-12-24"),
+                None,
+            ),
             "contacts.get" => ("GET", format!("/api/v1/sites/{site}/contacts"), None),
             "queue.list" => ("GET", "/api/v1/centre/queue".to_owned(), None),
             "transmission" => (
