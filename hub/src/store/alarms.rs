@@ -40,7 +40,8 @@ pub struct AlarmRow {
     pub event: Event,
     /// From.
     pub unit: UnitId,
-    /// Where: the site it was queued for, else the unit's site now.
+    /// Where: the site its unit was on when it arrived (`None`: on no
+    /// site).
     pub site: Option<SiteId>,
     /// When the hub committed it.
     pub received_at: Timestamp,
@@ -69,14 +70,26 @@ impl Store {
             Some((at, id)) => (Some(at.as_millisecond()), Some(id.as_bytes().to_vec())),
             None => (None, None),
         };
-        let mut stmt = self.conn.prepare_cached(
-            "SELECT e.id, e.unit, COALESCE(q.site, u.site), e.received_at, e.body,
+        // Two plans: everything newest first walks `events_by_kind`; a list
+        // of sites reads only those sites' alarms through `events_by_site`
+        // and sorts them (SQLite would otherwise walk every alarm in the
+        // store newest first and filter: measured 65 ms for one site among
+        // 20,000 alarms, growing with the store).
+        let (index, site_filter) = if sites.is_some() {
+            (
+                "INDEXED BY events_by_site",
+                "e.site IN (SELECT unhex(value) FROM json_each(?1))",
+            )
+        } else {
+            ("", "?1 IS NULL")
+        };
+        let mut stmt = self.conn.prepare_cached(&format!(
+            "SELECT e.id, e.unit, e.site, e.received_at, e.body,
                     q.kind, q.priority, q.received_at, q.status
-             FROM events e
+             FROM events e {index}
              LEFT JOIN queue_items q ON q.id = e.id
-             LEFT JOIN units u ON u.id = e.unit
              WHERE e.kind = 'alarm'
-               AND (?1 IS NULL OR COALESCE(q.site, u.site) IN (SELECT unhex(value) FROM json_each(?1)))
+               AND {site_filter}
                AND (?2 IS NULL OR e.unit = ?2)
                AND (?3 IS NULL OR e.at >= ?3)
                AND (?4 IS NULL OR e.at < ?4)
@@ -85,8 +98,8 @@ impl Store {
                AND (?7 IS NULL OR e.at < ?7 OR (e.at = ?7 AND e.id < ?8))
                AND (?10 IS NULL OR e.id = ?10)
              ORDER BY e.at DESC, e.id DESC
-             LIMIT ?9",
-        )?;
+             LIMIT ?9"
+        ))?;
         let mut rows = stmt.query(params![
             sites,
             filter.unit.map(|u| u.as_bytes().to_vec()),

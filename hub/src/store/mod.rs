@@ -179,8 +179,8 @@ impl Store {
                  ON CONFLICT(id) DO UPDATE SET last_seen = excluded.last_seen",
             )?;
             let mut insert = tx.prepare_cached(
-                "INSERT OR IGNORE INTO events (id, unit, seq, at, received_at, kind, body)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                "INSERT OR IGNORE INTO events (id, unit, seq, at, received_at, kind, body, site)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, (SELECT site FROM units WHERE id = ?2))",
             )?;
             let mut seq = tx.prepare_cached(
                 "UPDATE units SET last_seq = MAX(COALESCE(last_seq, 0), ?2) WHERE id = ?1",

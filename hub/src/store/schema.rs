@@ -198,6 +198,15 @@ const MIGRATIONS: &[&str] = &[
         INSERT INTO unit_status_log (unit, at, online)
         VALUES (NEW.id, COALESCE(NEW.status_since, NEW.last_seen, 0), NEW.online);
     END;",
+    // 8: an event belongs to the site its unit was on when it arrived (a
+    // unit moved to another customer does not take its history along), and
+    // lists by site read only that site's events. Existing events get the
+    // site they were queued for, else their unit's site now.
+    "ALTER TABLE events ADD COLUMN site BLOB;
+    UPDATE events SET site = COALESCE(
+        (SELECT q.site FROM queue_items q WHERE q.id = events.id),
+        (SELECT u.site FROM units u WHERE u.id = events.unit));
+    CREATE INDEX events_by_site ON events(site, kind, at);",
 ];
 
 /// The schema version this build writes.

@@ -285,6 +285,48 @@ fn migration_seven_logs_every_online_change_whoever_makes_it() {
 }
 
 #[test]
+fn migration_eight_gives_events_their_site_and_lists_by_site_use_it() {
+    let mut conn = rusqlite::Connection::open_in_memory().unwrap();
+    schema::migrate_to(&mut conn, 7).unwrap();
+    conn.execute_batch(
+        "INSERT INTO sites (id, name, schedule, level, version)
+           VALUES (x'51', 'a', '{}', '{}', 1), (x'52', 'b', '{}', '{}', 1);
+         INSERT INTO units (id, site) VALUES (x'0a', x'51'), (x'0b', NULL);
+         INSERT INTO events (id, unit, seq, at, received_at, kind, body) VALUES
+           (x'e1', x'0a', 1, 1, 1, 'alarm', x''),
+           (x'e2', x'0b', 1, 1, 1, 'alarm', x''),
+           (x'e3', x'0b', 2, 2, 2, 'alarm', x'');
+         INSERT INTO queue_items (id, kind, site, unit, priority, received_at, status)
+           VALUES (x'e3', 'alarm', x'52', x'0b', 1, 2, '{}');",
+    )
+    .unwrap();
+    assert_eq!(schema::migrate_to(&mut conn, 8).unwrap(), 8);
+    let site_of = |id: &str| -> Option<Vec<u8>> {
+        conn.query_row(
+            &format!("SELECT site FROM events WHERE id = x'{id}'"),
+            [],
+            |r| r.get(0),
+        )
+        .unwrap()
+    };
+    assert_eq!(site_of("e1"), Some(vec![0x51]), "the unit's site");
+    assert_eq!(site_of("e2"), None, "a unit on no site");
+    assert_eq!(
+        site_of("e3"),
+        Some(vec![0x52]),
+        "the site it was queued for"
+    );
+    let plan: String = conn
+        .query_row(
+            "EXPLAIN QUERY PLAN SELECT id FROM events INDEXED BY events_by_site WHERE site IN (x'51', x'52') AND kind = 'alarm' ORDER BY at DESC",
+            [],
+            |r| r.get(3),
+        )
+        .unwrap();
+    assert!(plan.contains("events_by_site"), "{plan}");
+}
+
+#[test]
 fn migration_three_indexes_units_by_site_and_config_version() {
     let mut conn = rusqlite::Connection::open_in_memory().unwrap();
     schema::migrate_to(&mut conn, 2).unwrap();
