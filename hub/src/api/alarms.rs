@@ -27,7 +27,11 @@ const MAX_PERIOD: SignedDuration = SignedDuration::from_hours(24 * 366);
 
 /// The sites the caller may see for `permission`: `None` for the bootstrap
 /// operator token (everything).
-fn visible_sites(state: &ApiState, caller: &Caller, permission: Permission) -> Option<Vec<SiteId>> {
+pub(super) fn visible_sites(
+    state: &ApiState,
+    caller: &Caller,
+    permission: Permission,
+) -> Option<Vec<SiteId>> {
     caller.actor.as_ref()?;
     let directory = state.directory();
     let sites: Vec<SiteId> = directory.all_sites().collect();
@@ -113,7 +117,7 @@ fn seconds(d: SignedDuration) -> f64 {
     d.as_secs_f64()
 }
 
-fn view(state: &ApiState, caller: &Caller, row: AlarmRow) -> Option<AlarmView> {
+pub(super) fn view(state: &ApiState, caller: &Caller, row: AlarmRow) -> Option<AlarmView> {
     let EventKind::Alarm {
         sensor,
         sensor_kind,

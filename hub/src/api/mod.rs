@@ -18,6 +18,7 @@ pub mod openapi;
 #[cfg(test)]
 mod openapi_tests;
 mod orgs;
+mod overview;
 mod password;
 mod people;
 mod schedule;
@@ -366,6 +367,7 @@ pub fn router(state: ApiState) -> Router {
             "/sites/{site}/contacts/{id}",
             axum::routing::delete(contacts::remove),
         )
+        .route("/overview", get(overview::overview))
         .route("/alarms", get(alarms::list))
         .route("/alarms/{id}", get(alarms::get))
         .route("/response-times", get(alarms::times))

@@ -383,6 +383,14 @@ pub const OPERATIONS: &[Operation] = &[
     ),
     op(
         "get",
+        "/overview",
+        "The landing page: recent alarms, response and handling times for from..to (default 7 days; if shared), the units for the map, and units needing attention (offline, tamper, camera lost, disk low, config pending) with why.",
+        Caller,
+        None,
+        200,
+    ),
+    op(
+        "get",
         "/alarms",
         "Alarms newest first on sites the caller may see alarms of; filters site, unit, from, to, status (waiting/claimed/acknowledged/handled/none), outcome; paging with before and limit (view_alarms).",
         Caller,

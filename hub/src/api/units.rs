@@ -41,15 +41,15 @@ pub struct ListQuery {
 /// Most units per page by default.
 const DEFAULT_PAGE: usize = 1000;
 
-pub async fn list(
-    State(state): State<ApiState>,
-    Extension(caller): Extension<Caller>,
-    ApiQuery(page): ApiQuery<ListQuery>,
-) -> Result<axum::response::Response, ApiError> {
-    let limit = page.limit.unwrap_or(DEFAULT_PAGE).clamp(1, 10_000);
-    // Read only the units of the organisations the caller can reach (its
-    // own, or for a dealer the customers it serves); operators see the
-    // fleet. Then the access model decides unit by unit (site scopes).
+/// The units `caller` may see, by id. Reads only the units of the
+/// organisations the caller can reach (its own, or for a dealer the
+/// customers it serves; operators see the fleet), then the access model
+/// decides unit by unit (site scopes); unassigned units are fleet stock,
+/// for operator roles only.
+pub(super) async fn visible_units(
+    state: &ApiState,
+    caller: &Caller,
+) -> Result<Vec<UnitRow>, ApiError> {
     let orgs = match caller.actor.as_ref().map(|a| (a.org_kind(), a.org)) {
         None | Some((OrgKind::Operator, _)) => None,
         Some((OrgKind::Dealer, dealer)) => {
@@ -68,21 +68,30 @@ pub async fn list(
     let fleet = match &caller.actor {
         None => true,
         Some(actor) => caller.allows(
-            &state,
+            state,
             Permission::ViewFleet,
             &Target::Organisation(actor.org),
         ),
     };
     let mut units: Vec<UnitRow> = units
         .into_iter()
-        .filter(|u| page.after.is_none_or(|after| u.id > after))
         .filter(|u| match u.site {
-            Some(site) => caller.allows(&state, Permission::ViewUnits, &Target::Site(site)),
-            // Unassigned units are fleet stock: operator roles only.
+            Some(site) => caller.allows(state, Permission::ViewUnits, &Target::Site(site)),
             None => fleet,
         })
         .collect();
     units.sort_by_key(|u| u.id);
+    Ok(units)
+}
+
+pub async fn list(
+    State(state): State<ApiState>,
+    Extension(caller): Extension<Caller>,
+    ApiQuery(page): ApiQuery<ListQuery>,
+) -> Result<axum::response::Response, ApiError> {
+    let limit = page.limit.unwrap_or(DEFAULT_PAGE).clamp(1, 10_000);
+    let mut units = visible_units(&state, &caller).await?;
+    units.retain(|u| page.after.is_none_or(|after| u.id > after));
     let more = units.len() > limit;
     units.truncate(limit);
     let next = more.then(|| units.last().map(|u| u.id)).flatten();

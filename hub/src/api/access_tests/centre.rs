@@ -363,3 +363,55 @@ async fn the_customer_sees_alarms_with_times_and_the_incident_report_unless_not_
     let (_, theirs) = get(&r, &format!("/api/v1/alarms/{handled}"), &ann).await;
     assert_eq!(theirs["incident_report"]["outcome"], "guard_dispatched");
 }
+
+#[tokio::test]
+async fn the_overview_shows_recent_alarms_the_units_and_what_needs_attention() {
+    let Centre { r, owner, ann, .. } = centre().await;
+    let first = alarm(&r, unit(1), 1);
+    {
+        let mut store = Store::open(&r.dir.path().join("hub.db")).unwrap();
+        let tamper = picket_proto::message::Event {
+            id: EventId::v7(r.clock.now(), [9; 10]),
+            seq: 9,
+            at: r.clock.now(),
+            kind: picket_proto::message::EventKind::Tamper {
+                sensor: "lid".into(),
+            },
+        };
+        store
+            .commit(
+                &[Incoming::Event {
+                    unit: unit(1),
+                    event: tamper,
+                }],
+                r.clock.now(),
+            )
+            .unwrap();
+    }
+    let (status, body) = get(&r, "/api/v1/overview", &owner).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["recent_alarms"][0]["id"], first.to_string());
+    assert_eq!(body["units"][0]["id"], unit(1).to_string());
+    assert_eq!(body["units"][0]["online"], true);
+    assert_eq!(body["attention"][0]["unit"], unit(1).to_string());
+    assert_eq!(
+        body["attention"][0]["reasons"],
+        json!(["tamper", "config_pending"]),
+        "an open tamper item, and the unit never applied its config"
+    );
+    assert_eq!(
+        body["times"]["response"],
+        Value::Null,
+        "nothing acknowledged yet"
+    );
+    // The centre's operator sees the same unit; a bad period is refused.
+    let (_, theirs) = get(&r, "/api/v1/overview", &ann).await;
+    assert_eq!(theirs["units"][0]["id"], unit(1).to_string());
+    let (status, _) = get(
+        &r,
+        "/api/v1/overview?from=2026-11-24T00:00:00Z&to=2026-11-23T00:00:00Z",
+        &owner,
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+}

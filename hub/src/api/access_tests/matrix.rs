@@ -62,6 +62,7 @@ alarms.list       AAD   ADD    ADD     ADD     ADD    AAA     AAA    AAA      DD
 alarms.get        AAD   ADD    ADD     ADD     ADD    AAA     AAA    AAA      DDD     AAD    AAD
 times.site        AAD   ADD    ADD     ADD     ADD    AAA     AAA    DDD      DDD     AAD    AAD
 transmission      DDD   DDD    DDD     DDD     DDD    AAA     AAA    AAA      AAA     AAD    AAD
+overview          AAA   AAA    AAA     AAA     AAA    AAA     AAA    AAA      AAA     AAA    AAA
 queue.list        AAA   AAA    AAA     AAA     AAA    AAA     AAA    AAA      AAA     AAA    AAA
 queue.claim       DDD   DDD    DDD     DDD     DDD    AAA     AAA    AAA      DDD     DDD    DDD
 subsite.create    AAD   ADD    DDD     DDD     DDD    AAA     DDD    DDD      DDD     DDD    DDD
@@ -291,6 +292,7 @@ impl World {
             ),
             "contacts.get" => ("GET", format!("/api/v1/sites/{site}/contacts"), None),
             "queue.list" => ("GET", "/api/v1/centre/queue".to_owned(), None),
+            "overview" => ("GET", "/api/v1/overview".to_owned(), None),
             "transmission" => (
                 "GET",
                 format!(

@@ -1,0 +1,266 @@
+//! `/api/v1/overview`: the landing page after sign-in — recent alarms,
+//! response and handling times for a period, every unit the caller may see
+//! (for the map), and the units that need attention, each with why.
+
+use axum::extract::State;
+use axum::{Extension, Json};
+use jiff::{SignedDuration, Timestamp};
+use picket_access::{Permission, Target};
+use picket_proto::ids::{SiteId, UnitId};
+use picket_proto::message::CameraStatus;
+use serde::{Deserialize, Serialize};
+
+use super::alarms::{AlarmView, view, visible_sites};
+use super::caller::Caller;
+use super::units::visible_units;
+use super::{ApiError, ApiQuery, ApiState};
+use crate::centre::queue::ItemKind;
+use crate::centre::times::{Percentiles, summarise};
+use crate::store::{AlarmFilter, UnitRow};
+
+/// Recent alarms shown.
+const RECENT: u32 = 10;
+/// The period when none is given.
+const DEFAULT_PERIOD: SignedDuration = SignedDuration::from_hours(24 * 7);
+/// Less free clip storage than this share needs attention.
+const DISK_LOW: f64 = 0.10;
+
+/// The period for the times (default: the last 7 days).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Query {
+    from: Option<Timestamp>,
+    to: Option<Timestamp>,
+}
+
+/// A unit on the map.
+#[derive(Debug, Serialize)]
+pub struct MapUnit {
+    id: UnitId,
+    site: Option<SiteId>,
+    online: bool,
+}
+
+/// A unit that needs attention, and why.
+#[derive(Debug, Serialize)]
+pub struct Attention {
+    unit: UnitId,
+    site: Option<SiteId>,
+    /// `offline`, `tamper`, `camera_lost`, `disk_low`, `config_pending`.
+    reasons: Vec<&'static str>,
+    /// Since when it is offline (Unix ms), when it is.
+    offline_since: Option<i64>,
+}
+
+/// Response and handling times in seconds.
+#[derive(Debug, Serialize)]
+pub struct TimesFigures {
+    response: Option<Figures>,
+    handling: Option<Figures>,
+}
+
+/// Count, median and 90th percentile in seconds.
+#[derive(Debug, Serialize)]
+pub struct Figures {
+    count: usize,
+    median_s: f64,
+    p90_s: f64,
+}
+
+fn figures(p: Percentiles) -> Figures {
+    Figures {
+        count: p.count,
+        median_s: p.median.as_secs_f64(),
+        p90_s: p.p90.as_secs_f64(),
+    }
+}
+
+/// The overview.
+#[derive(Debug, Serialize)]
+pub struct Overview {
+    from: Timestamp,
+    to: Timestamp,
+    recent_alarms: Vec<AlarmView>,
+    /// `None` when response times are not shared with the caller.
+    times: Option<TimesFigures>,
+    units: Vec<MapUnit>,
+    attention: Vec<Attention>,
+}
+
+/// Why `unit` needs attention (empty: it does not).
+fn reasons(unit: &UnitRow, tampered: bool) -> Vec<&'static str> {
+    let mut why = Vec::new();
+    if !unit.online {
+        why.push("offline");
+    }
+    if tampered {
+        why.push("tamper");
+    }
+    if let Some(health) = &unit.health {
+        if health
+            .cameras
+            .iter()
+            .any(|c| c.status == CameraStatus::Lost)
+        {
+            why.push("camera_lost");
+        }
+        if health.disk_total_bytes > 0
+            && (health.disk_free_bytes as f64) < DISK_LOW * health.disk_total_bytes as f64
+        {
+            why.push("disk_low");
+        }
+    }
+    if unit.site.is_some() && unit.applied_version != Some(unit.desired_version) {
+        why.push("config_pending");
+    }
+    why
+}
+
+/// `GET /overview?from=&to=`.
+pub async fn overview(
+    State(state): State<ApiState>,
+    Extension(caller): Extension<Caller>,
+    ApiQuery(q): ApiQuery<Query>,
+) -> Result<Json<Overview>, ApiError> {
+    let to = q.to.unwrap_or_else(|| state.clock.now());
+    let from = match q.from {
+        Some(from) => from,
+        None => to.checked_sub(DEFAULT_PERIOD).unwrap_or(to),
+    };
+    if from >= to {
+        return Err(ApiError::Invalid("from: must be before to".into()));
+    }
+    let units = visible_units(&state, &caller).await?;
+    let alarm_sites = visible_sites(&state, &caller, Permission::ViewAlarms);
+    let time_sites = visible_sites(&state, &caller, Permission::ViewResponseTimes);
+    let filter = AlarmFilter {
+        sites: alarm_sites,
+        limit: RECENT,
+        ..AlarmFilter::default()
+    };
+    let show_times = time_sites.as_ref().is_none_or(|s| !s.is_empty());
+    let (alarms, items, open) = state
+        .with_store(move |s| {
+            let items = if show_times {
+                s.queue_items_between(time_sites.as_deref(), from, to)?
+            } else {
+                Vec::new()
+            };
+            Ok((s.alarms(&filter)?, items, s.open_queue()?))
+        })
+        .await?;
+    let tampered: std::collections::HashSet<UnitId> = open
+        .iter()
+        .filter(|i| i.kind == ItemKind::Tamper)
+        .map(|i| i.unit)
+        .collect();
+    let times = show_times.then(|| {
+        let summary = summarise(&items, from, to);
+        TimesFigures {
+            response: summary.response.map(figures),
+            handling: summary.handling.map(figures),
+        }
+    });
+    let attention = units
+        .iter()
+        .filter_map(|u| {
+            let reasons = reasons(u, tampered.contains(&u.id));
+            (!reasons.is_empty()).then(|| Attention {
+                unit: u.id,
+                site: u.site,
+                offline_since: (!u.online).then_some(u.status_since).flatten(),
+                reasons,
+            })
+        })
+        .collect();
+    let map = units
+        .iter()
+        .map(|u| MapUnit {
+            id: u.id,
+            site: u.site,
+            online: u.online,
+        })
+        .collect();
+    // Sites the caller may not see alarms of were filtered by the store;
+    // `view` drops anything that is not an alarm.
+    let recent_alarms = alarms
+        .into_iter()
+        .filter(|a| {
+            a.site
+                .is_none_or(|s| caller.allows(&state, Permission::ViewAlarms, &Target::Site(s)))
+        })
+        .filter_map(|row| view(&state, &caller, row))
+        .collect();
+    Ok(Json(Overview {
+        from,
+        to,
+        recent_alarms,
+        times,
+        units: map,
+        attention,
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use picket_proto::ids::CameraId;
+    use picket_proto::message::{CameraHealth, Health};
+
+    fn unit(online: bool, health: Option<Health>, applied: Option<i64>) -> UnitRow {
+        UnitRow {
+            id: UnitId::from_uuid(uuid::Uuid::from_bytes([1; 16])),
+            site: Some(SiteId::from_uuid(uuid::Uuid::from_bytes([2; 16]))),
+            online,
+            status_since: Some(1),
+            last_seen: Some(1),
+            last_seq: None,
+            desired_version: 3,
+            applied_version: applied,
+            state: None,
+            health,
+        }
+    }
+
+    fn health(free: u64, camera: CameraStatus) -> Health {
+        Health {
+            disk_free_bytes: free,
+            disk_total_bytes: 1000,
+            temperature_c: None,
+            cameras: vec![CameraHealth {
+                camera: CameraId::from_uuid(uuid::Uuid::from_bytes([3; 16])),
+                status: camera,
+            }],
+            clock_skew_ms: None,
+            outbox_events: 0,
+            clips_pending: 0,
+        }
+    }
+
+    #[test]
+    fn a_healthy_unit_needs_nothing_and_each_problem_is_named() {
+        let fine = unit(true, Some(health(500, CameraStatus::Streaming)), Some(3));
+        assert!(reasons(&fine, false).is_empty());
+        assert_eq!(
+            reasons(
+                &unit(false, Some(health(99, CameraStatus::Lost)), Some(2)),
+                true
+            ),
+            [
+                "offline",
+                "tamper",
+                "camera_lost",
+                "disk_low",
+                "config_pending"
+            ]
+        );
+        assert!(
+            reasons(
+                &unit(true, Some(health(100, CameraStatus::Disabled)), Some(3)),
+                false
+            )
+            .is_empty(),
+            "exactly 10% free is not low; a disabled camera is not lost"
+        );
+    }
+}
