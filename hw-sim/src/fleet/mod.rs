@@ -9,8 +9,8 @@
 //! `online` status and its reported state, and heartbeats every
 //! [`FleetConfig::heartbeat`]. What it leaves out is the agent's SQLite: the
 //! outbox is in memory ([`outbox::Outbox`], same rules as the agent's drain),
-//! desired configs are counted but not applied, and commands are answered
-//! `unsupported` (or `expired`).
+//! desired configs are counted and reported applied at once (not enforced:
+//! the simulator arms nothing), and commands are answered `unsupported` (or `expired`).
 //!
 //! The caller fires events with [`Fleet::send_event`]: a proper
 //! [`Event`](picket_proto::message::Event) (UUIDv7 id, per-unit `seq` from 1,

@@ -300,7 +300,25 @@ fn on_message(shared: &Shared, index: usize, topic: &str, payload: &[u8]) {
         }
         Body::DesiredConfig(config) => {
             shared.counters.configs.fetch_add(1, Ordering::Relaxed);
-            tracing::debug!(unit = %unit.id, version = %config.version, "desired config received (not applied: simulator)");
+            tracing::debug!(unit = %unit.id, version = %config.version, "desired config received; reporting it applied (not enforced: simulator)");
+            // Report the version as applied, as an agent does once it has
+            // stored the config, so the hub's "pending" clears and a bench
+            // can time confirmation. The simulator arms nothing.
+            let state = ReportedState {
+                applied_config: Some(config.version),
+                config_error: None,
+                state: picket_proto::arming::ArmState::Disarmed,
+                reason: format!(
+                    "fleet simulator: config {} accepted, not enforced",
+                    config.version
+                ),
+                changes_at: None,
+                relocation: picket_proto::relocation::RelocationState::Active,
+            };
+            if let Some(reply) = envelope(unit.id, Timestamp::now(), Body::ReportedState(state)) {
+                lock(&unit.state).replies.push((TopicKind::State, reply));
+                unit.wake.notify_one();
+            }
         }
         Body::Command(command) => {
             shared.counters.commands.fetch_add(1, Ordering::Relaxed);

@@ -40,15 +40,14 @@
 //! `picket_sim::fleet` units (the agent's protocol, heartbeat 5 s), assigns
 //! them all to one site with `PUT /api/v1/units/{unit}/site` (operator
 //! token; prints the per-request figures), then 5 times edits the site's
-//! schedule with `PUT /api/v1/sites/{site}/schedule` and prints the time
-//! from sending the request until **all 1,000 units have received** the new
-//! desired config (the fleet's `configs` counter, polled every 20 ms), and
-//! the time the PUT itself took; p50/max over the 5. The simulated units
-//! count desired configs but never apply them or report
-//! `applied_config`, so the hub's `pending` flag (applied = desired) never
-//! clears for them: the figure is delivery to the units, not the
-//! confirmation a real agent sends after applying; a last line counts the
-//! units `GET /api/v1/units` shows pending.
+//! schedule with `PUT /api/v1/sites/{site}/schedule` and prints (b2) the
+//! time from sending the request until **all 1,000 units have confirmed**
+//! it — reported the new version applied, so `GET /api/v1/units` (polled
+//! every 20 ms) shows no unit pending — and (b2') until all had received
+//! it (the fleet's `configs` counter), with the time the PUT itself took;
+//! p50/max over the 5. The simulated units report a config applied as soon
+//! as they receive it (an agent first stores it: a few milliseconds more);
+//! a last line counts the units still pending.
 //!
 //! Every wait is bounded; a run takes about 1.5-2 minutes on 2 cores, about
 //! a minute of it filling the store. `PICKET_BENCH_LOG` sets the log filter (default
