@@ -22,6 +22,9 @@
 //!
 //! [centre]
 //! escalate_after_s = 120            # an alarm unacknowledged this long is escalated
+//!
+//! [reports]
+//! daily_at = "07:00"                # daily summaries go out at this time in each site's time zone
 //! ```
 
 use std::net::SocketAddr;
@@ -47,6 +50,9 @@ pub struct HubConfig {
     /// The monitoring centre's queue.
     #[serde(default)]
     pub centre: CentreConfig,
+    /// Report e-mails.
+    #[serde(default)]
+    pub reports: ReportsConfig,
     /// Outgoing e-mail (invitations, password resets, dealer access). Without
     /// it nothing is e-mailed (and the log says so).
     #[serde(default)]
@@ -109,6 +115,28 @@ pub struct MqttConfig {
     /// Most simultaneous connections (default 20000).
     #[serde(default = "default_max_connections")]
     pub max_connections: usize,
+}
+
+/// Report e-mails to sites' report recipients.
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReportsConfig {
+    /// Local time (in each site's time zone) the daily summary goes out
+    /// (default 07:00).
+    #[serde(default = "default_daily_at")]
+    pub daily_at: jiff::civil::Time,
+}
+
+impl Default for ReportsConfig {
+    fn default() -> Self {
+        ReportsConfig {
+            daily_at: default_daily_at(),
+        }
+    }
+}
+
+fn default_daily_at() -> jiff::civil::Time {
+    jiff::civil::Time::constant(7, 0, 0, 0)
 }
 
 /// The monitoring centre's queue.

@@ -21,6 +21,7 @@ pub mod front;
 pub mod ingest;
 pub mod mail;
 pub mod publisher;
+pub mod reports;
 pub mod run;
 pub mod store;
 pub mod supervision;

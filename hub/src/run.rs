@@ -114,6 +114,16 @@ pub async fn start(config: &HubConfig, clock: Arc<dyn Clock>) -> Result<Hub, Sta
         Some(mail) => Some(crate::mail::Mailer::new(mail).map_err(StartError::Mail)?),
         None => None,
     };
+    crate::reports::task::spawn(
+        crate::reports::task::Reports {
+            store: Store::open(&config.data_dir.join("hub.db"))?,
+            mailer: mailer.clone(),
+            clock: clock.clone(),
+            daily_at: config.reports.daily_at,
+            public_url: config.api.public_url.trim_end_matches('/').to_owned(),
+        },
+        front_stop.subscribe(),
+    );
     let state = api::ApiState::new(api_store, publisher.clone(), clock, token.clone())
         .with_mail(mailer, &config.api.public_url)
         .with_centre(&config.centre);

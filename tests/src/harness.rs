@@ -110,6 +110,7 @@ impl TestHub {
             },
             supervision: SupervisionConfig::default(),
             centre: Default::default(),
+            reports: Default::default(),
             api: ApiConfig {
                 listen: SocketAddr::from((Ipv4Addr::LOCALHOST, 0)),
                 token_file: dir.path().join("operator.token"),

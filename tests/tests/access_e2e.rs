@@ -1,7 +1,9 @@
 //! The access model end to end: the real `picket-hub` binary over real
 //! HTTP, e-mail through a real SMTP server (Debian's aiosmtpd), and the
 //! audit chain checked by `picket-hub audit verify` after tampering with the
-//! database file.
+//! database file. Also the site reports that go out by e-mail: an alarm
+//! from a real agent reaches the instant recipients, the daily summary
+//! reaches the daily ones, and both sends are listed for the site.
 
 use std::net::TcpStream;
 use std::path::Path;
@@ -126,7 +128,13 @@ fn operator(cluster: &Cluster, method: &str, path: &str, body: Option<Value>) ->
 
 /// A hub (real binary) with `[mail]` pointing at a fresh aiosmtpd.
 fn cluster_with_mail() -> (Cluster, Smtp, std::path::PathBuf) {
-    let mut cluster = Cluster::start(0);
+    cluster_with_mail_and(0, "")
+}
+
+/// The same with `units` provisioned units and `extra` appended to
+/// hub.toml.
+fn cluster_with_mail_and(units: usize, extra: &str) -> (Cluster, Smtp, std::path::PathBuf) {
+    let mut cluster = Cluster::start(units);
     let maildir = cluster.dir.path().join("maildir");
     let server = smtp(&maildir);
     let config = cluster.dir.path().join("hub/hub.toml");
@@ -135,6 +143,7 @@ fn cluster_with_mail() -> (Cluster, Smtp, std::path::PathBuf) {
         "[mail]\nserver = \"127.0.0.1\"\nport = {}\nsecurity = \"insecure_plain\"\nfrom = \"Picket <noreply@picket.example>\"\n",
         server.port
     ));
+    text.push_str(extra);
     text = text.replace(
         "[api]\n",
         "[api]\npublic_url = \"https://hub.picket.example\"\n",
@@ -593,5 +602,77 @@ fn repeated_wrong_passwords_are_throttled_over_http() {
     assert!(
         body["error"].as_str().expect("error").contains("try again"),
         "{body}"
+    );
+}
+
+#[test]
+fn an_alarm_is_emailed_at_once_and_the_daily_summary_goes_out_at_its_local_time() {
+    // The daily summary is due from 00:00 in the site's time zone, i.e. at
+    // once: yesterday's summary goes out on the report task's first round.
+    // (The exact local hour across DST changes is tested in simulated time:
+    // hub/src/reports/schedule.rs.)
+    let (mut cluster, _smtp, maildir) =
+        cluster_with_mail_and(1, "[reports]\ndaily_at = \"00:00\"\n");
+    cluster.site_with_schedule(&["00:00-24:00"]);
+    let site = picket_tests::cluster::SITE;
+    let (status, body) = operator(
+        &cluster,
+        "PUT",
+        &format!("/api/v1/sites/{site}/report-recipients"),
+        Some(json!([
+            { "email": "ops@yard.example", "instant": true },
+            { "email": "boss@yard.example", "daily": true }
+        ])),
+    );
+    assert_eq!(status, 200, "{body}");
+    let daily = mail_to(&maildir, "boss@yard.example", "Daily report for Test yard");
+    assert!(daily.contains("Alarms: 0"), "{daily}");
+    cluster.start_agent(0);
+    wait_for("the unit armed", Duration::from_secs(30), || {
+        cluster
+            .unit_view(0)
+            .filter(|u| u["state"]["state"] == "armed" && u["pending"] == false)
+    });
+    assert!(
+        cluster.trigger(0, "pir"),
+        "the simulator delivered the trigger"
+    );
+    let instant = mail_to(&maildir, "ops@yard.example", "Alarm at Test yard: pir");
+    assert!(
+        instant.contains("https://hub.picket.example/alarms/"),
+        "{instant}"
+    );
+    assert!(
+        !mails(&maildir)
+            .iter()
+            .any(|m| m.contains("X-RcptTo: boss@yard.example") && m.contains("Alarm at")),
+        "daily-only recipients get no instant e-mails"
+    );
+    let (status, sends) = operator(
+        &cluster,
+        "GET",
+        &format!("/api/v1/sites/{site}/report-sends"),
+        None,
+    );
+    assert_eq!(status, 200, "{sends}");
+    let kinds: Vec<(String, String, String)> = sends
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            (
+                s["kind"].as_str().unwrap().to_owned(),
+                s["recipient"].as_str().unwrap().to_owned(),
+                s["outcome"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    assert!(
+        kinds.contains(&("daily".into(), "boss@yard.example".into(), "sent".into())),
+        "{kinds:?}"
+    );
+    assert!(
+        kinds.contains(&("instant".into(), "ops@yard.example".into(), "sent".into())),
+        "{kinds:?}"
     );
 }

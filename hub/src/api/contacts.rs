@@ -196,3 +196,27 @@ pub async fn set_recipients(
         .await?;
     Ok(Json(rows))
 }
+
+/// `GET /sites/{site}/report-sends?limit=`: the site's report e-mails,
+/// newest first, with whether each was delivered.
+pub async fn sends(
+    State(state): State<ApiState>,
+    Extension(caller): Extension<Caller>,
+    Path(site): Path<String>,
+    super::ApiQuery(q): super::ApiQuery<SendsQuery>,
+) -> Result<Json<Vec<crate::store::ReportSend>>, ApiError> {
+    let site = parse_site(&site)?;
+    caller.check(&state, Permission::ViewSites, &Target::Site(site))?;
+    let limit = q.limit.unwrap_or(100).clamp(1, 1000);
+    let rows = state
+        .with_store(move |s| Ok(s.report_sends(site, limit)?))
+        .await?;
+    Ok(Json(rows))
+}
+
+/// Paging of `GET /sites/{site}/report-sends`.
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SendsQuery {
+    limit: Option<u32>,
+}

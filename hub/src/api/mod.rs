@@ -380,6 +380,7 @@ pub fn router(state: ApiState) -> Router {
             post(centre::acknowledge),
         )
         .route("/centre/queue/{item}/handle", post(centre::handle))
+        .route("/sites/{site}/report-sends", get(contacts::sends))
         .route(
             "/sites/{site}/report-recipients",
             get(contacts::recipients).put(contacts::set_recipients),

@@ -487,6 +487,14 @@ pub const OPERATIONS: &[Operation] = &[
     ),
     op(
         "get",
+        "/sites/{site}/report-sends",
+        "The site's report e-mails (instant alarm e-mails and daily summaries), newest first, each with its delivery outcome and attempts (view_sites).",
+        Caller,
+        None,
+        200,
+    ),
+    op(
+        "get",
         "/sites/{site}/report-recipients",
         "Who receives the site's alarm e-mails and daily summary (view_sites).",
         Caller,

@@ -256,7 +256,9 @@ impl Store {
         now: Timestamp,
         change: impl FnOnce(&rusqlite::Transaction<'_>) -> Result<T, StoreError>,
     ) -> Result<T, StoreError> {
-        let tx = self.conn.transaction()?;
+        let tx = self
+            .conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         let out = change(&tx)?;
         append(&tx, audit, now)?;
         tx.commit()?;
@@ -266,7 +268,9 @@ impl Store {
     /// Appends one entry on its own (for actions that change nothing else,
     /// such as viewing a clip).
     pub fn audit(&mut self, entry: &AuditEntry, now: Timestamp) -> Result<i64, StoreError> {
-        let tx = self.conn.transaction()?;
+        let tx = self
+            .conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         let seq = append(&tx, entry, now)?;
         tx.commit()?;
         Ok(seq)

@@ -162,7 +162,9 @@ impl Store {
         audit: &AuditEntry,
         now: Timestamp,
     ) -> Result<bool, StoreError> {
-        let tx = self.conn.transaction()?;
+        let tx = self
+            .conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         let n = tx.execute(
             "UPDATE dealer_grants SET ended_early_at = ?3
              WHERE id = ?1 AND customer = ?2 AND ended_early_at IS NULL AND ends_at > ?3",
@@ -187,7 +189,9 @@ impl Store {
         audit: &AuditEntry,
         now: Timestamp,
     ) -> Result<bool, StoreError> {
-        let tx = self.conn.transaction()?;
+        let tx = self
+            .conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         let n = tx.execute(
             "UPDATE dealer_grants SET dealer_signed_in_at = ?2 WHERE id = ?1 AND dealer_signed_in_at IS NULL",
             params![id.as_bytes().as_slice(), ms(now)],

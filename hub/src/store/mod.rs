@@ -14,6 +14,7 @@ mod directory;
 mod grants;
 mod people;
 mod queue;
+mod reports;
 mod schema;
 mod signin;
 mod sites;
@@ -33,6 +34,7 @@ pub use contacts::{ContactRow, NewContact, NewRecipient, RecipientRow};
 pub use directory::DirectorySnapshot;
 pub use grants::GrantRow;
 pub use people::{AccountStatus, NewUser, OrgRow, UserRow};
+pub use reports::{DayCounts, NewAlarm, ReportSend};
 pub use schema::CURRENT as SCHEMA_VERSION;
 pub use signin::{LinkPurpose, LinkRefusal, SessionRow, TakenLink, TokenRow};
 pub use sites::SiteRow;
@@ -171,7 +173,9 @@ impl Store {
         now: Timestamp,
     ) -> Result<Vec<(UnitId, Vec<EventId>)>, StoreError> {
         let now_ms = now.as_millisecond();
-        let tx = self.conn.transaction()?;
+        let tx = self
+            .conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         let mut acks: Vec<(UnitId, Vec<EventId>)> = Vec::new();
         {
             let mut touch = tx.prepare_cached(

@@ -207,6 +207,27 @@ const MIGRATIONS: &[&str] = &[
         (SELECT q.site FROM queue_items q WHERE q.id = events.id),
         (SELECT u.site FROM units u WHERE u.id = events.unit));
     CREATE INDEX events_by_site ON events(site, kind, at);",
+    // 9: reports to a site's recipients: every send, where the instant
+    // e-mails have got to, and which day's summary each site last got.
+    "CREATE TABLE report_sends (
+        id INTEGER PRIMARY KEY,
+        site BLOB NOT NULL,
+        kind TEXT NOT NULL,              -- 'instant' or 'daily'
+        about TEXT NOT NULL,             -- the alarm id, or the local date
+        recipient TEXT NOT NULL,
+        at INTEGER NOT NULL,             -- Unix ms
+        outcome TEXT NOT NULL,           -- 'sent' or the error
+        attempts INTEGER NOT NULL
+    ) STRICT;
+    CREATE INDEX report_sends_by_site ON report_sends(site, at);
+    CREATE TABLE report_cursor (
+        name TEXT PRIMARY KEY,
+        value INTEGER NOT NULL
+    ) STRICT;
+    CREATE TABLE daily_reports (
+        site BLOB PRIMARY KEY,
+        last_date TEXT NOT NULL          -- the local date last summarised
+    ) STRICT;",
 ];
 
 /// The schema version this build writes.
@@ -228,7 +249,7 @@ pub(crate) fn migrate_to(conn: &mut Connection, target: u32) -> Result<u32, supe
     }
     let wanted = MIGRATIONS.iter().take(target as usize);
     for (index, sql) in wanted.enumerate().skip(version as usize) {
-        let tx = conn.transaction()?;
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         tx.execute_batch(sql)?;
         tx.pragma_update(None, "user_version", index as u32 + 1)?;
         tx.commit()?;

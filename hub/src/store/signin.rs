@@ -225,7 +225,9 @@ impl Store {
         audit: &AuditEntry,
         now: Timestamp,
     ) -> Result<bool, StoreError> {
-        let tx = self.conn.transaction()?;
+        let tx = self
+            .conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         let hashes: Vec<Vec<u8>> = tx
             .prepare("SELECT id_hash FROM sessions WHERE user = ?1 AND ended_at IS NULL")?
             .query_map(params![user.as_bytes().as_slice()], |r| r.get(0))?
@@ -353,7 +355,9 @@ impl Store {
         audit: &AuditEntry,
         now: Timestamp,
     ) -> Result<bool, StoreError> {
-        let tx = self.conn.transaction()?;
+        let tx = self
+            .conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         let n = tx.execute(
             "UPDATE api_tokens SET revoked_at = ?3 WHERE id = ?1 AND user = ?2 AND revoked_at IS NULL",
             params![id.as_bytes().as_slice(), user.as_bytes().as_slice(), ms(now)],
@@ -398,7 +402,9 @@ impl Store {
         purpose: LinkPurpose,
         now: Timestamp,
     ) -> Result<Result<TakenLink, LinkRefusal>, StoreError> {
-        let tx = self.conn.transaction()?;
+        let tx = self
+            .conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         let found = tx
             .query_row(
                 "SELECT user, detail, expires_at, used_at FROM links WHERE token_hash = ?1 AND purpose = ?2",

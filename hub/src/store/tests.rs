@@ -135,6 +135,7 @@ fn migration_two_adds_the_access_model_and_keeps_existing_rows() {
         [
             "api_tokens",
             "audit",
+            "daily_reports",
             "dealer_grants",
             "events",
             "links",
@@ -142,7 +143,9 @@ fn migration_two_adds_the_access_model_and_keeps_existing_rows() {
             "org_dealers",
             "organisations",
             "queue_items",
+            "report_cursor",
             "report_recipients",
+            "report_sends",
             "sessions",
             "site_contacts",
             "sites",

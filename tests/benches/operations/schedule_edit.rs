@@ -300,6 +300,7 @@ fn hub_config(dir: &Path, port: u16) -> HubConfig {
         },
         supervision: SupervisionConfig::default(),
         centre: Default::default(),
+        reports: Default::default(),
         mail: None,
     }
 }

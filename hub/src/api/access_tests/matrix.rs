@@ -56,6 +56,7 @@ site.undisarm     AAD   ADD    ADD     ADD     DDD    AAA     DDD    DDD      DD
 contacts.get      AAD   ADD    ADD     ADD     ADD    AAA     AAA    AAA      AAA     AAD    AAD
 contacts.set      AAD   ADD    ADD     DDD     DDD    AAA     DDD    DDD      DDD     DDD    DDD
 contacts.remove   AAD   ADD    ADD     DDD     DDD    AAA     DDD    DDD      DDD     DDD    DDD
+report.sends      AAD   ADD    ADD     ADD     ADD    AAA     AAA    AAA      AAA     AAD    AAD
 recipients.get    AAD   ADD    ADD     ADD     ADD    AAA     AAA    AAA      AAA     AAD    AAD
 recipients.set    AAD   ADD    ADD     DDD     DDD    AAA     DDD    DDD      DDD     DDD    DDD
 alarms.list       AAD   ADD    ADD     ADD     ADD    AAA     AAA    AAA      DDD     AAD    AAD
@@ -322,6 +323,7 @@ impl World {
                 format!("/api/v1/sites/{site}/contacts/{contact}"),
                 None,
             ),
+            "report.sends" => ("GET", format!("/api/v1/sites/{site}/report-sends"), None),
             "recipients.get" => (
                 "GET",
                 format!("/api/v1/sites/{site}/report-recipients"),
