@@ -187,6 +187,22 @@ if [ -n "$first" ]; then
   queue_show
 fi
 echo
+echo "Alarms as the owner sees them (with the centre's incident report, as the customer shares reports):"
+curl -sf -b "$jar" "$api/api/v1/alarms?limit=5" | python3 -c '
+import json, sys
+for a in json.load(sys.stdin):
+    c = a.get("centre") or {}
+    r = a.get("incident_report")
+    print("  %s  %-6s %-10s centre: %-12s%s" % (a["at"][11:19], a["sensor"], a["state"], c.get("state", "not queued"),
+          ("  report: %s, \"%s\"" % (r["outcome_label"], r["notes"])) if r else ""))'
+echo "Overview: units needing attention:"
+curl -sf -b "$jar" "$api/api/v1/overview" | python3 -c '
+import json, sys
+o = json.load(sys.stdin)
+print("  %d unit(s) on the map, %d need attention" % (len(o["units"]), len(o["attention"])))
+for a in o["attention"]:
+    print("  %s  %s" % (a["unit"], ", ".join(a["reasons"])))'
+echo
 echo "Audit log of the customer (newest first):"
 curl -sf -b "$jar" "$api/api/v1/organisations/$customer/audit?limit=6" | python3 -c '
 import json, sys
