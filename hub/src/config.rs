@@ -22,6 +22,7 @@
 //!
 //! [centre]
 //! escalate_after_s = 120            # an alarm unacknowledged this long is escalated
+//! offline_debounce_s = 60           # a unit offline this long raises a queue item
 //!
 //! [reports]
 //! daily_at = "07:00"                # daily summaries go out at this time in each site's time zone
@@ -147,18 +148,27 @@ pub struct CentreConfig {
     /// escalated, in seconds (default 120).
     #[serde(default = "default_escalate_after")]
     pub escalate_after_s: u32,
+    /// A unit offline this long raises an `offline` item in the queue, in
+    /// seconds (default 60; shorter blips raise nothing).
+    #[serde(default = "default_offline_debounce")]
+    pub offline_debounce_s: u32,
 }
 
 impl Default for CentreConfig {
     fn default() -> Self {
         CentreConfig {
             escalate_after_s: default_escalate_after(),
+            offline_debounce_s: default_offline_debounce(),
         }
     }
 }
 
 fn default_escalate_after() -> u32 {
     120
+}
+
+fn default_offline_debounce() -> u32 {
+    60
 }
 
 /// Supervision timing.
@@ -272,6 +282,12 @@ impl HubConfig {
             return Err(ConfigError::Invalid(format!(
                 "centre.escalate_after_s ({}) must be 10..=86400 seconds",
                 self.centre.escalate_after_s
+            )));
+        }
+        if self.centre.offline_debounce_s > 86_400 {
+            return Err(ConfigError::Invalid(format!(
+                "centre.offline_debounce_s ({}) must be at most 86400 seconds",
+                self.centre.offline_debounce_s
             )));
         }
         if self.mqtt.max_payload_bytes == 0

@@ -41,16 +41,20 @@ pub struct IngestStats {
 }
 
 /// Runs ingest on its own thread until `stop` is set.
+#[allow(clippy::too_many_arguments)]
 pub fn spawn(
     rx: flume::Receiver<UpMessage>,
     store: Store,
     publisher: PublishSender,
     supervisor: Supervisor,
+    offline_debounce: jiff::SignedDuration,
     clock: Arc<dyn Clock>,
     stop: Arc<AtomicBool>,
     stats: Arc<IngestStats>,
 ) -> std::io::Result<thread::JoinHandle<()>> {
     let mut ingest = Ingest {
+        offline_debounce,
+        offline_checked: None,
         received: 0,
         rx,
         store,
@@ -65,6 +69,10 @@ pub fn spawn(
 }
 
 struct Ingest {
+    /// A unit offline this long raises a queue item.
+    offline_debounce: jiff::SignedDuration,
+    /// When offline items were last raised.
+    offline_checked: Option<jiff::Timestamp>,
     /// Messages from units in the current batch (the batch may also hold
     /// status changes the hub derived itself).
     received: u64,
@@ -199,6 +207,19 @@ impl Ingest {
                 Ok(true) => tracing::info!(%unit, "unit went silent: offline"),
                 Ok(false) => {}
                 Err(e) => tracing::error!(%unit, error = %e, "cannot mark a unit offline"),
+            }
+        }
+        // Offline spells longer than the debounce become queue items; a
+        // look every few seconds is enough for a debounce of a minute.
+        let due = self
+            .offline_checked
+            .is_none_or(|at| now.duration_since(at) >= jiff::SignedDuration::from_secs(5));
+        if due {
+            self.offline_checked = Some(now);
+            match self.store.raise_offline_items(now, self.offline_debounce) {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(items = n, "offline units raised queue items"),
+                Err(e) => tracing::error!(error = %e, "cannot raise offline queue items"),
             }
         }
     }

@@ -103,6 +103,7 @@ pub async fn start(config: &HubConfig, clock: Arc<dyn Clock>) -> Result<Hub, Sta
         store,
         publisher.clone(),
         supervisor,
+        SignedDuration::from_secs(i64::from(config.centre.offline_debounce_s)),
         clock.clone(),
         stop.clone(),
         stats.clone(),

@@ -152,3 +152,36 @@ impl Store {
 
 #[cfg(test)]
 mod tests;
+
+impl Store {
+    /// Raises an `offline` item for every active unit on a site that has
+    /// been offline for at least `debounce`, once per offline spell (a blip
+    /// shorter than `debounce` raises nothing; an item handled while the
+    /// unit is still down is not raised again until it has been back). Offline items
+    /// are one step less urgent than the site's alarms
+    /// (`centre::queue::priority_for`). Returns how many were raised.
+    pub fn raise_offline_items(
+        &mut self,
+        now: Timestamp,
+        debounce: jiff::SignedDuration,
+    ) -> Result<usize, StoreError> {
+        let waiting = serde_json::to_string(&Status::Waiting)
+            .map_err(|e| StoreError::Encoding(e.to_string()))?;
+        let cutoff = now.as_millisecond() - debounce.as_millis() as i64;
+        let raised = self
+            .conn
+            .prepare_cached(
+                "INSERT INTO queue_items (id, kind, site, unit, priority, received_at, status)
+             SELECT randomblob(16), 'offline', u.site, u.id,
+                    MIN(COALESCE(json_extract(s.level, '$.centre_priority'), 5) + 1, 255), ?1, ?2
+             FROM units u JOIN sites s ON s.id = u.site
+             WHERE u.online = 0 AND u.status_since IS NOT NULL AND u.status_since <= ?3
+               AND u.relocation = 'active'
+               AND NOT EXISTS (SELECT 1 FROM queue_items q
+                               WHERE q.unit = u.id AND q.kind = 'offline'
+                                 AND (q.open = 1 OR q.received_at >= u.status_since))",
+            )?
+            .execute(params![now.as_millisecond(), waiting, cutoff])?;
+        Ok(raised)
+    }
+}

@@ -352,3 +352,67 @@ fn alarms_are_listed_newest_first_with_their_handling_and_filtered() {
         .unwrap();
     assert_eq!(items, [done], "received in [from, to)");
 }
+
+#[test]
+fn a_unit_offline_longer_than_the_debounce_raises_one_offline_item() {
+    let (_dir, mut store) = open();
+    let debounce = jiff::SignedDuration::from_secs(60);
+    assert!(store.mark_offline(unit(1), t(100)).unwrap());
+    assert_eq!(
+        store.raise_offline_items(t(159), debounce).unwrap(),
+        0,
+        "a blip"
+    );
+    assert_eq!(store.raise_offline_items(t(160), debounce).unwrap(), 1);
+    assert_eq!(
+        store.raise_offline_items(t(200), debounce).unwrap(),
+        0,
+        "once"
+    );
+    let items = store.open_queue().unwrap();
+    assert_eq!(items.len(), 1);
+    assert_eq!(
+        (items[0].kind, items[0].unit, items[0].priority),
+        (ItemKind::Offline, unit(1), 3)
+    );
+    assert_eq!(items[0].received_at, t(160));
+    // A unit that comes back within the debounce raises nothing.
+    assert!(store.mark_offline(unit(2), t(300)).unwrap());
+    store
+        .commit(
+            &[Incoming::Status {
+                unit: unit(2),
+                status: picket_proto::message::UnitStatus::Online,
+            }],
+            t(330),
+        )
+        .unwrap();
+    assert_eq!(store.raise_offline_items(t(400), debounce).unwrap(), 0);
+    // Once handled, a new spell raises a new item.
+    let ann = UserId::from_uuid(uuid::Uuid::from_bytes([0xa1; 16]));
+    let mut done = items[0].clone();
+    done.claim(ann, t(210), None).unwrap();
+    done.acknowledge(ann, t(211)).unwrap();
+    done.handle(ann, t(212), Outcome::Technical, "router rebooted")
+        .unwrap();
+    store
+        .update_queue_item(&items[0].status, &done, &audit("queue.handle"), t(212))
+        .unwrap();
+    assert_eq!(
+        store.raise_offline_items(t(500), debounce).unwrap(),
+        0,
+        "handled while still down: not raised again in the same spell"
+    );
+    let online = Incoming::Status {
+        unit: unit(1),
+        status: picket_proto::message::UnitStatus::Online,
+    };
+    store.commit(&[online], t(600)).unwrap();
+    assert!(store.mark_offline(unit(1), t(700)).unwrap());
+    assert_eq!(store.raise_offline_items(t(759), debounce).unwrap(), 0);
+    assert_eq!(
+        store.raise_offline_items(t(760), debounce).unwrap(),
+        1,
+        "a new spell"
+    );
+}
