@@ -2,6 +2,7 @@
 
 use super::*;
 use crate::store::signin::{LinkPurpose, LinkRefusal};
+use crate::store::testkit::{audit, t};
 use picket_access::{OrgKind, Permission, Role, SiteScope};
 use picket_proto::ids::{OrgId, UserId};
 
@@ -9,22 +10,6 @@ fn open() -> (tempfile::TempDir, Store) {
     let dir = tempfile::tempdir().unwrap();
     let store = Store::open(&dir.path().join("hub.db")).unwrap();
     (dir, store)
-}
-
-fn t(s: i64) -> Timestamp {
-    Timestamp::from_second(1_800_000_000 + s).unwrap()
-}
-
-fn audit(action: &str) -> AuditEntry {
-    AuditEntry {
-        actor: None,
-        actor_label: "test".into(),
-        address: "127.0.0.1".into(),
-        action: action.into(),
-        target: "test".into(),
-        org: None,
-        detail: serde_json::Value::Null,
-    }
 }
 
 fn org(n: u8) -> OrgId {

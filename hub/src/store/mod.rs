@@ -18,6 +18,8 @@ mod reports;
 mod schema;
 mod signin;
 mod sites;
+#[cfg(test)]
+mod testkit;
 
 use std::path::Path;
 

@@ -1,21 +1,6 @@
 use super::*;
+use crate::store::testkit::{audit, t};
 use picket_proto::schedule::{ScheduleSpec, WeeklySchedule};
-
-fn t(s: i64) -> Timestamp {
-    Timestamp::from_second(1_800_000_000 + s).unwrap()
-}
-
-fn audit(action: &str) -> AuditEntry {
-    AuditEntry {
-        actor: None,
-        actor_label: "test".into(),
-        address: "127.0.0.1".into(),
-        action: action.into(),
-        target: "site".into(),
-        org: None,
-        detail: serde_json::Value::Null,
-    }
-}
 
 fn site(n: u8) -> SiteId {
     SiteId::from_uuid(uuid::Uuid::from_bytes([n; 16]))

@@ -1,28 +1,13 @@
 use super::*;
 use crate::centre::queue::Outcome;
 use crate::store::Incoming;
+use crate::store::testkit::{audit, t};
 use picket_proto::arming::ArmState;
 use picket_proto::ids::UserId;
 use picket_proto::level::{SecurityLevel, SensorKind};
 use picket_proto::message::{Event, EventKind};
 use picket_proto::relocation::RelocationState;
 use picket_proto::schedule::{ScheduleSpec, WeeklySchedule};
-
-fn t(s: i64) -> Timestamp {
-    Timestamp::from_second(1_800_000_000 + s).unwrap()
-}
-
-fn audit(action: &str) -> AuditEntry {
-    AuditEntry {
-        actor: None,
-        actor_label: "test".into(),
-        address: "127.0.0.1".into(),
-        action: action.into(),
-        target: "queue".into(),
-        org: None,
-        detail: serde_json::Value::Null,
-    }
-}
 
 fn unit(n: u8) -> UnitId {
     UnitId::from_uuid(uuid::Uuid::from_bytes([n; 16]))
