@@ -328,7 +328,7 @@ pub const OPERATIONS: &[Operation] = &[
     op(
         "get",
         "/sites/{site}",
-        "A site's name, schedule, level and disarm (view_sites).",
+        "A site's name, schedule, level and disarm, and its security status now with the reason in words (view_sites).",
         Caller,
         None,
         200,

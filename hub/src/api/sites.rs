@@ -101,16 +101,56 @@ pub async fn upsert(
     Ok(Json(row))
 }
 
+/// A site with its security status now.
+#[derive(Debug, serde::Serialize)]
+pub struct SiteView {
+    #[serde(flatten)]
+    row: SiteRow,
+    /// What the arm-state engine says for the site now (units in
+    /// relocation are paused on their own; see each unit's state).
+    status: SiteStatus,
+}
+
+/// The engine's verdict, with its reason in words.
+#[derive(Debug, serde::Serialize)]
+pub struct SiteStatus {
+    state: picket_proto::arming::ArmState,
+    /// E.g. "armed by schedule until 07:00".
+    reason: String,
+    /// When the state next changes by itself.
+    changes_at: Option<Timestamp>,
+}
+
+/// The site's status at `now` by the same engine the units run.
+fn status(row: &SiteRow, now: Timestamp) -> Result<SiteStatus, ApiError> {
+    let schedule = validate(row.schedule.clone())?;
+    let inputs = picket_proto::arming::ArmingInputs {
+        schedule: &schedule,
+        level: &row.level,
+        disarm: row.disarm.as_ref(),
+        relocation: picket_proto::relocation::RelocationState::Active,
+    };
+    let verdict = picket_proto::arming::evaluate(&inputs, now);
+    Ok(SiteStatus {
+        state: verdict.state,
+        reason: verdict.to_string(),
+        changes_at: verdict.changes_at,
+    })
+}
+
 pub async fn get(
     State(state): State<ApiState>,
     Extension(caller): Extension<Caller>,
     Path(site): Path<String>,
-) -> Result<Json<SiteRow>, ApiError> {
+) -> Result<Json<SiteView>, ApiError> {
     let site = parse_site(&site)?;
     caller.check(&state, Permission::ViewSites, &Target::Site(site))?;
-    let row = state.with_store(move |s| Ok(s.site(site)?)).await?;
-    row.map(Json)
-        .ok_or_else(|| ApiError::NotFound(format!("site {site} not found")))
+    let row = state
+        .with_store(move |s| Ok(s.site(site)?))
+        .await?
+        .ok_or_else(|| ApiError::NotFound(format!("site {site} not found")))?;
+    let status = status(&row, state.clock.now())?;
+    Ok(Json(SiteView { row, status }))
 }
 
 pub async fn schedule(

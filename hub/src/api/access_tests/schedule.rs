@@ -200,3 +200,41 @@ async fn invalid_edits_are_refused_with_the_reason_and_change_nothing() {
     let (_, after) = send(&r, "GET", &format!("/api/v1/sites/{site}"), None, &owner).await;
     assert_eq!(before["schedule"], after["schedule"]);
 }
+
+#[tokio::test]
+async fn a_site_shows_its_security_status_and_why() {
+    let r = rig();
+    let (owner, site) = owner_and_site(&r).await;
+    // The rig's clock: Monday 2026-11-23 09:00 UTC = 10:00 in Copenhagen.
+    let base = format!("/api/v1/sites/{site}/schedule");
+    send(
+        &r,
+        "PUT",
+        &format!("{base}/days/monday"),
+        Some(json!(["08:00-18:00"])),
+        &owner,
+    )
+    .await;
+    let (_, body) = send(&r, "GET", &format!("/api/v1/sites/{site}"), None, &owner).await;
+    assert_eq!(body["status"]["state"], "armed", "{body}");
+    assert_eq!(body["status"]["reason"], "armed by schedule until 18:00");
+    assert_eq!(body["status"]["changes_at"], "2026-11-23T17:00:00Z");
+    let (status, body) = send(
+        &r,
+        "PUT",
+        &format!("/api/v1/sites/{site}/disarm"),
+        Some(json!({ "until": "2026-11-23T12:00:00Z" })),
+        &owner,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (_, body) = send(&r, "GET", &format!("/api/v1/sites/{site}"), None, &owner).await;
+    assert_eq!(body["status"]["state"], "disarmed");
+    assert!(
+        body["status"]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("anna@harbour.example"),
+        "who disarmed: {body}"
+    );
+}
