@@ -113,7 +113,7 @@ async fn send(
 
 async fn tick(shared: &Arc<Mutex<Reports>>) -> Result<(), StoreError> {
     // Instant alarm e-mails.
-    let alarms = with(shared, |r| r.store.alarms_to_report(BATCH)).await?;
+    let (alarms, read_to) = with(shared, |r| r.store.alarms_to_report(BATCH)).await?;
     for alarm in alarms {
         let site = alarm.site;
         let EventKind::Alarm {
@@ -157,6 +157,7 @@ async fn tick(shared: &Arc<Mutex<Reports>>) -> Result<(), StoreError> {
         let done = alarm.row;
         with(shared, move |r| r.store.set_report_cursor(done)).await?;
     }
+    with(shared, move |r| r.store.set_report_cursor(read_to)).await?;
 
     // Daily summaries that are due.
     let sites = with(shared, |r| r.store.sites_with_daily_reports()).await?;

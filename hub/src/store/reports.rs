@@ -61,10 +61,12 @@ fn id16(bytes: Vec<u8>) -> Result<[u8; 16], StoreError> {
 }
 
 impl Store {
-    /// Alarms on sites stored after the instant-report cursor, oldest first.
-    /// On first use the cursor starts at the newest event: history is not
+    /// Alarms on sites stored after the instant-report cursor, oldest first,
+    /// and how far the events were read (move the cursor there once these
+    /// are reported: events that are not alarms are never read again). On
+    /// first use the cursor starts at the newest event: history is not
     /// e-mailed.
-    pub fn alarms_to_report(&mut self, limit: u32) -> Result<Vec<NewAlarm>, StoreError> {
+    pub fn alarms_to_report(&mut self, limit: u32) -> Result<(Vec<NewAlarm>, i64), StoreError> {
         let cursor: Option<i64> = self
             .conn
             .query_row(
@@ -85,12 +87,19 @@ impl Store {
                 newest
             }
         };
+        // Read up to the newest event now; later ones wait for the next
+        // round.
+        let newest: i64 =
+            self.conn
+                .query_row("SELECT COALESCE(MAX(rowid), 0) FROM events", [], |r| {
+                    r.get(0)
+                })?;
         let mut stmt = self.conn.prepare_cached(
             "SELECT rowid, unit, site, body FROM events
-             WHERE rowid > ?1 AND kind = 'alarm' AND site IS NOT NULL
+             WHERE rowid > ?1 AND rowid <= ?3 AND kind = 'alarm' AND site IS NOT NULL
              ORDER BY rowid LIMIT ?2",
         )?;
-        let mut rows = stmt.query(params![cursor, limit])?;
+        let mut rows = stmt.query(params![cursor, limit, newest])?;
         let mut out = Vec::new();
         while let Some(row) = rows.next()? {
             let body: Vec<u8> = row.get(3)?;
@@ -102,7 +111,12 @@ impl Store {
                     .map_err(|e| StoreError::Encoding(e.to_string()))?,
             });
         }
-        Ok(out)
+        // A full batch may leave alarms after its last one.
+        let read_to = match out.last() {
+            Some(last) if out.len() == limit as usize => last.row,
+            _ => newest,
+        };
+        Ok((out, read_to))
     }
 
     /// Moves the instant-report cursor (never backwards).

@@ -401,3 +401,25 @@ fn a_unit_offline_longer_than_the_debounce_raises_one_offline_item() {
         "a new spell"
     );
 }
+
+#[test]
+fn the_instant_report_cursor_skips_what_is_not_a_site_alarm_and_never_mails_history() {
+    let (_dir, mut store) = open();
+    commit(&mut store, unit(1), alarm(1), t(10)); // before the first look: history
+    let (first, read_to) = store.alarms_to_report(10).unwrap();
+    assert!(first.is_empty(), "history is not e-mailed");
+    store.set_report_cursor(read_to).unwrap();
+    commit(&mut store, unit(3), alarm(2), t(20)); // no site
+    commit(&mut store, unit(2), alarm(3), t(21));
+    let (new, read_to) = store.alarms_to_report(10).unwrap();
+    assert_eq!(
+        new.iter().map(|a| a.event.id).collect::<Vec<_>>(),
+        [alarm(3).id]
+    );
+    store.set_report_cursor(read_to).unwrap();
+    let (again, _) = store.alarms_to_report(10).unwrap();
+    assert!(
+        again.is_empty(),
+        "the cursor passed the unit without a site too"
+    );
+}
