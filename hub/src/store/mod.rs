@@ -163,6 +163,10 @@ impl Store {
         conn.pragma_update(None, "synchronous", "FULL")?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
         conn.busy_timeout(std::time::Duration::from_secs(5))?;
+        // Every statement the hub runs often stays prepared: rusqlite keeps
+        // 16 by default, and with more in use each call past that parses
+        // and plans its SQL again.
+        conn.set_prepared_statement_cache_capacity(128);
         schema::migrate(&mut conn)?;
         Ok(Store { conn })
     }
