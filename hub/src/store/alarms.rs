@@ -75,15 +75,15 @@ impl Store {
             None => (None, None),
         };
         // Two plans. A few sites: read only those sites' alarms through
-        // `events_by_site` and sort them (walking every alarm in the store
+        // `alarms_by_site` and sort them (walking every alarm in the store
         // newest first and filtering took 65 ms for one site among 20,000
         // alarms, growing with the store). Many sites (an operator sees them
-        // all): walk `events_by_kind` newest first and filter, as the
+        // all): walk `alarms_by_at` newest first and filter, as the
         // matches are dense (reading and sorting every alarm of 990 sites
         // took 89 ms). Operations bench, parts a1-a3.
         let (index, site_filter) = match &filter.sites {
             Some(list) if list.len() <= FEW_SITES => (
-                "INDEXED BY events_by_site",
+                "INDEXED BY alarms_by_site",
                 "e.site IN (SELECT unhex(value) FROM json_each(?1))",
             ),
             Some(_) => ("", "e.site IN (SELECT unhex(value) FROM json_each(?1))"),

@@ -330,6 +330,35 @@ fn migration_eight_gives_events_their_site_and_lists_by_site_use_it() {
 }
 
 #[test]
+fn migration_ten_indexes_alarms_only_and_the_alarm_lists_use_them() {
+    let mut conn = rusqlite::Connection::open_in_memory().unwrap();
+    assert_eq!(schema::migrate_to(&mut conn, 10).unwrap(), 10);
+    let plan = |sql: &str| -> String { conn.query_row(sql, [], |r| r.get(3)).unwrap() };
+    let newest =
+        plan("EXPLAIN QUERY PLAN SELECT id FROM events WHERE kind = 'alarm' ORDER BY at DESC");
+    assert!(newest.contains("alarms_by_at"), "{newest}");
+    let by_site = plan(
+        "EXPLAIN QUERY PLAN SELECT id FROM events INDEXED BY alarms_by_site WHERE site IN (x'51') AND kind = 'alarm' ORDER BY at DESC",
+    );
+    assert!(by_site.contains("alarms_by_site"), "{by_site}");
+    let entries = |conn: &rusqlite::Connection| -> i64 {
+        conn.query_row(
+            "SELECT COUNT(*) FROM events INDEXED BY alarms_by_at WHERE kind = 'alarm' AND at >= 0",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap()
+    };
+    conn.execute_batch(
+        "INSERT INTO events (id, unit, seq, at, received_at, kind, body) VALUES
+           (x'e1', x'0a', 1, 1, 1, 'alarm', x''),
+           (x'e2', x'0a', 2, 2, 2, 'activity', x'');",
+    )
+    .unwrap();
+    assert_eq!(entries(&conn), 1, "only the alarm is in the index");
+}
+
+#[test]
 fn migration_three_indexes_units_by_site_and_config_version() {
     let mut conn = rusqlite::Connection::open_in_memory().unwrap();
     schema::migrate_to(&mut conn, 2).unwrap();
