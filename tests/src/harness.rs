@@ -98,26 +98,7 @@ impl TestHub {
             .write(dir.path(), "hub", picket_deploy::ExistingFiles::Refuse)
             .expect("write hub.pem and hub.key");
         let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, free_port()));
-        let mut config = HubConfig {
-            data_dir: dir.path().join("data"),
-            mqtt: MqttConfig {
-                listen: addr,
-                ca: dir.path().join("ca.pem"),
-                cert: dir.path().join("hub.pem"),
-                key: dir.path().join("hub.key"),
-                max_payload_bytes: picket_proto::codec::MAX_MESSAGE_BYTES,
-                max_connections: 100,
-            },
-            supervision: SupervisionConfig::default(),
-            centre: Default::default(),
-            reports: Default::default(),
-            api: ApiConfig {
-                listen: SocketAddr::from((Ipv4Addr::LOCALHOST, 0)),
-                token_file: dir.path().join("operator.token"),
-                ..ApiConfig::default()
-            },
-            mail: None,
-        };
+        let mut config = hub_config(dir.path(), addr.port(), 100);
         adjust(&mut config);
         config.validate().expect("test hub config is valid");
         let hub = picket_hub::run::start(&config, Arc::new(SystemClock))
@@ -680,5 +661,31 @@ fn init_logging() {
             .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
             .with_test_writer()
             .try_init();
+    }
+}
+
+/// A hub configuration on loopback with its files in `dir` (`ca.pem`,
+/// `hub.pem`, `hub.key`, `data/`): units' MQTT on `port`, the API on a free
+/// port, everything else the hub's defaults.
+pub fn hub_config(dir: &Path, port: u16, max_connections: usize) -> HubConfig {
+    HubConfig {
+        data_dir: dir.join("data"),
+        mqtt: MqttConfig {
+            listen: SocketAddr::from((Ipv4Addr::LOCALHOST, port)),
+            ca: dir.join("ca.pem"),
+            cert: dir.join("hub.pem"),
+            key: dir.join("hub.key"),
+            max_payload_bytes: picket_proto::codec::MAX_MESSAGE_BYTES,
+            max_connections,
+        },
+        supervision: SupervisionConfig::default(),
+        centre: Default::default(),
+        reports: Default::default(),
+        api: ApiConfig {
+            listen: SocketAddr::from((Ipv4Addr::LOCALHOST, 0)),
+            token_file: dir.join("operator.token"),
+            ..ApiConfig::default()
+        },
+        mail: None,
     }
 }

@@ -4,10 +4,10 @@
 use axum::extract::{Path, State};
 use axum::{Extension, Json};
 use picket_access::{Permission, Target};
-use picket_proto::ids::SiteId;
 
 use super::caller::Caller;
 use super::people::{email_field, text_field};
+use super::sites::parse_site;
 use super::{ApiError, ApiJson, ApiState};
 use crate::store::{ContactRow, NewContact, NewRecipient, RecipientRow};
 
@@ -15,11 +15,6 @@ use crate::store::{ContactRow, NewContact, NewRecipient, RecipientRow};
 pub const MAX_CONTACTS: usize = 20;
 /// The most report recipients per site.
 pub const MAX_RECIPIENTS: usize = 50;
-
-fn parse_site(text: &str) -> Result<SiteId, ApiError> {
-    text.parse()
-        .map_err(|e: picket_proto::ids::IdError| ApiError::Invalid(format!("site: {e}")))
-}
 
 /// A phone number as people write them: digits with spaces, dashes, dots
 /// and brackets, an optional leading `+`, 3 to 20 digits.

@@ -5,17 +5,17 @@
 use axum::extract::State;
 use axum::{Extension, Json};
 use jiff::{SignedDuration, Timestamp};
-use picket_access::{Permission, Target};
+use picket_access::Permission;
 use picket_proto::ids::{SiteId, UnitId};
 use picket_proto::message::CameraStatus;
 use serde::{Deserialize, Serialize};
 
-use super::alarms::{AlarmView, view, visible_sites};
+use super::alarms::{AlarmView, Figures, view, visible_sites};
 use super::caller::Caller;
 use super::units::visible_units;
 use super::{ApiError, ApiQuery, ApiState};
 use crate::centre::queue::ItemKind;
-use crate::centre::times::{Percentiles, summarise};
+use crate::centre::times::summarise;
 use crate::store::{AlarmFilter, UnitRow};
 
 /// Recent alarms shown.
@@ -57,22 +57,6 @@ pub struct Attention {
 pub struct TimesFigures {
     response: Option<Figures>,
     handling: Option<Figures>,
-}
-
-/// Count, median and 90th percentile in seconds.
-#[derive(Debug, Serialize)]
-pub struct Figures {
-    count: usize,
-    median_s: f64,
-    p90_s: f64,
-}
-
-fn figures(p: Percentiles) -> Figures {
-    Figures {
-        count: p.count,
-        median_s: p.median.as_secs_f64(),
-        p90_s: p.p90.as_secs_f64(),
-    }
 }
 
 /// The overview.
@@ -157,8 +141,8 @@ pub async fn overview(
     let times = show_times.then(|| {
         let summary = summarise(&items, from, to);
         TimesFigures {
-            response: summary.response.map(figures),
-            handling: summary.handling.map(figures),
+            response: summary.response.map(Figures::from),
+            handling: summary.handling.map(Figures::from),
         }
     });
     let attention = units
@@ -181,14 +165,9 @@ pub async fn overview(
             online: u.online,
         })
         .collect();
-    // Sites the caller may not see alarms of were filtered by the store;
-    // `view` drops anything that is not an alarm.
+    // The store read only the sites the caller may see alarms of.
     let recent_alarms = alarms
         .into_iter()
-        .filter(|a| {
-            a.site
-                .is_none_or(|s| caller.allows(&state, Permission::ViewAlarms, &Target::Site(s)))
-        })
         .filter_map(|row| view(&state, &caller, row))
         .collect();
     Ok(Json(Overview {

@@ -15,17 +15,12 @@ use picket_proto::schedule::{ArmedWindow, DayException, ScheduleSpec, WEEKDAYS};
 use serde::Deserialize;
 
 use super::caller::Caller;
-use super::sites::validate;
+use super::sites::{parse_site, validate};
 use super::{ApiError, ApiJson, ApiState};
 use crate::store::AuditEntry;
 
 /// The most exceptions a schedule keeps (a few years of holidays).
 const MAX_EXCEPTIONS: usize = 400;
-
-fn parse_site(text: &str) -> Result<SiteId, ApiError> {
-    text.parse()
-        .map_err(|e: picket_proto::ids::IdError| ApiError::Invalid(format!("site: {e}")))
-}
 
 /// `monday` … `sunday`.
 fn parse_day(text: &str) -> Result<Weekday, ApiError> {

@@ -15,9 +15,10 @@ use crate::store::SiteRow;
 use axum::Extension;
 use picket_access::{Permission, Target};
 
-fn parse_site(text: &str) -> Result<SiteId, ApiError> {
+/// A site id from a path, or a 422 naming the field.
+pub(super) fn parse_site(text: &str) -> Result<SiteId, ApiError> {
     text.parse()
-        .map_err(|e: picket_proto::ids::IdError| ApiError::Invalid(e.to_string()))
+        .map_err(|e: picket_proto::ids::IdError| ApiError::Invalid(format!("site: {e}")))
 }
 
 pub(super) fn validate(spec: ScheduleSpec) -> Result<WeeklySchedule, ApiError> {

@@ -6,7 +6,7 @@ use picket_proto::ids::{EventId, SiteId, UnitId};
 use picket_proto::message::Event;
 use rusqlite::params;
 
-use super::{Store, StoreError};
+use super::{Store, StoreError, uuid_from};
 use crate::centre::queue::{Item, Status};
 
 /// Up to this many sites, an alarm list reads those sites' alarms by site;
@@ -51,12 +51,6 @@ pub struct AlarmRow {
     pub received_at: Timestamp,
     /// The centre's queue item, if it was queued.
     pub item: Option<Item>,
-}
-
-fn id16(bytes: Vec<u8>) -> Result<[u8; 16], StoreError> {
-    bytes
-        .try_into()
-        .map_err(|_| StoreError::Encoding("an id is not 16 bytes".into()))
 }
 
 fn ms(value: i64) -> Result<Timestamp, StoreError> {
@@ -120,13 +114,12 @@ impl Store {
         ])?;
         let mut out = Vec::new();
         while let Some(row) = rows.next()? {
-            let id = EventId::from_uuid(uuid::Uuid::from_bytes(id16(row.get(0)?)?));
-            let unit = UnitId::from_uuid(uuid::Uuid::from_bytes(id16(row.get(1)?)?));
+            let id = EventId::from_uuid(uuid_from(&row.get::<_, Vec<u8>>(0)?)?);
+            let unit = UnitId::from_uuid(uuid_from(&row.get::<_, Vec<u8>>(1)?)?);
             let site = row
                 .get::<_, Option<Vec<u8>>>(2)?
-                .map(id16)
-                .transpose()?
-                .map(|b| SiteId::from_uuid(uuid::Uuid::from_bytes(b)));
+                .map(|b| uuid_from(&b).map(SiteId::from_uuid))
+                .transpose()?;
             let body: Vec<u8> = row.get(4)?;
             let event: Event = ciborium::from_reader(body.as_slice())
                 .map_err(|e| StoreError::Encoding(e.to_string()))?;
@@ -220,7 +213,7 @@ impl Store {
         let mut rows = stmt.query(params![from.as_millisecond(), to.as_millisecond()])?;
         let mut out = Vec::new();
         while let Some(row) = rows.next()? {
-            let unit = UnitId::from_uuid(uuid::Uuid::from_bytes(id16(row.get(0)?)?));
+            let unit = UnitId::from_uuid(uuid_from(&row.get::<_, Vec<u8>>(0)?)?);
             out.push((unit, jiff::SignedDuration::from_millis(row.get(1)?)));
         }
         Ok(out)
@@ -235,7 +228,7 @@ impl Store {
         let mut out: std::collections::HashMap<UnitId, StatusHistory> =
             std::collections::HashMap::new();
         let unit_of = |bytes: Vec<u8>| -> Result<UnitId, StoreError> {
-            Ok(UnitId::from_uuid(uuid::Uuid::from_bytes(id16(bytes)?)))
+            Ok(UnitId::from_uuid(uuid_from(&bytes)?))
         };
         let mut start = self.conn.prepare_cached(
             "SELECT l.unit, l.online FROM unit_status_log l

@@ -8,7 +8,7 @@ use picket_proto::ids::{EventId, SiteId, UnitId};
 use rusqlite::{OptionalExtension, Row, Transaction, params};
 
 use super::audit::AuditEntry;
-use super::{Store, StoreError};
+use super::{Store, StoreError, uuid_from};
 use crate::centre::queue::{Item, ItemKind, Status};
 
 /// Raises a queue item for a newly stored event, if it is an alarm or a
@@ -61,20 +61,15 @@ pub(super) fn kind_from(text: &str) -> Result<ItemKind, StoreError> {
 pub(super) const COLUMNS: &str = "id, kind, site, unit, priority, received_at, status";
 
 pub(super) fn item(row: &Row<'_>) -> Result<Item, StoreError> {
-    let blob = |i: usize| -> Result<[u8; 16], StoreError> {
-        let bytes: Vec<u8> = row.get(i)?;
-        bytes
-            .try_into()
-            .map_err(|_| StoreError::Encoding("an id is not 16 bytes".into()))
-    };
+    let id = |i: usize| -> Result<uuid::Uuid, StoreError> { uuid_from(&row.get::<_, Vec<u8>>(i)?) };
     let kind: String = row.get(1)?;
     let status: String = row.get(6)?;
     let received: i64 = row.get(5)?;
     Ok(Item {
-        id: EventId::from_uuid(uuid::Uuid::from_bytes(blob(0)?)),
+        id: EventId::from_uuid(id(0)?),
         kind: kind_from(&kind)?,
-        site: SiteId::from_uuid(uuid::Uuid::from_bytes(blob(2)?)),
-        unit: UnitId::from_uuid(uuid::Uuid::from_bytes(blob(3)?)),
+        site: SiteId::from_uuid(id(2)?),
+        unit: UnitId::from_uuid(id(3)?),
         priority: row.get(4)?,
         received_at: Timestamp::from_millisecond(received)
             .map_err(|e| StoreError::Encoding(e.to_string()))?,

@@ -8,7 +8,7 @@ use picket_proto::message::Event;
 use rusqlite::{OptionalExtension, params};
 use serde::Serialize;
 
-use super::{Store, StoreError};
+use super::{Store, StoreError, uuid_from};
 use crate::centre::queue::{Outcome, Status};
 
 /// An alarm stored after the instant e-mail cursor.
@@ -53,12 +53,6 @@ pub struct ReportSend {
 }
 
 const CURSOR: &str = "instant";
-
-fn id16(bytes: Vec<u8>) -> Result<[u8; 16], StoreError> {
-    bytes
-        .try_into()
-        .map_err(|_| StoreError::Encoding("an id is not 16 bytes".into()))
-}
 
 impl Store {
     /// Alarms on sites stored after the instant-report cursor, oldest first,
@@ -105,8 +99,8 @@ impl Store {
             let body: Vec<u8> = row.get(3)?;
             out.push(NewAlarm {
                 row: row.get(0)?,
-                unit: UnitId::from_uuid(uuid::Uuid::from_bytes(id16(row.get(1)?)?)),
-                site: SiteId::from_uuid(uuid::Uuid::from_bytes(id16(row.get(2)?)?)),
+                unit: UnitId::from_uuid(uuid_from(&row.get::<_, Vec<u8>>(1)?)?),
+                site: SiteId::from_uuid(uuid_from(&row.get::<_, Vec<u8>>(2)?)?),
                 event: ciborium::from_reader(body.as_slice())
                     .map_err(|e| StoreError::Encoding(e.to_string()))?,
             });
@@ -137,9 +131,7 @@ impl Store {
         let mut rows = stmt.query([])?;
         let mut out = Vec::new();
         while let Some(row) = rows.next()? {
-            out.push(SiteId::from_uuid(uuid::Uuid::from_bytes(id16(
-                row.get(0)?,
-            )?)));
+            out.push(SiteId::from_uuid(uuid_from(&row.get::<_, Vec<u8>>(0)?)?));
         }
         Ok(out)
     }

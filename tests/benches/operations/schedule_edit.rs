@@ -2,7 +2,7 @@
 //! in this process (MQTT front with mutual TLS, ingest, publisher, API)
 //! and a `picket_sim::fleet` of units.
 
-use std::net::{Ipv4Addr, SocketAddr, TcpListener};
+use std::net::{Ipv4Addr, SocketAddr};
 use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -13,10 +13,11 @@ use picket_deploy::ExistingFiles;
 use picket_deploy::ca::Ca;
 use picket_deploy::provision::new_unit_id;
 use picket_hub::clock::SystemClock;
-use picket_hub::config::{ApiConfig, HubConfig, MqttConfig, SupervisionConfig};
+use picket_hub::config::HubConfig;
 use picket_proto::ids::SiteId;
 use picket_proto::schedule::{ArmedWindow, ScheduleSpec};
 use picket_sim::fleet::{Fleet, FleetConfig, FleetUnit};
+use picket_tests::harness::free_port;
 
 use super::Ids;
 use super::http::{Response, ms_figures, percentile, request};
@@ -281,33 +282,7 @@ fn issue_unit(ca: &Ca) -> FleetUnit {
     FleetUnit { unit, tls }
 }
 
-/// The sync bench's hub: the production MQTT limits, API on a free port.
+/// The production MQTT limits, API on a free port.
 fn hub_config(dir: &Path, port: u16) -> HubConfig {
-    HubConfig {
-        data_dir: dir.join("data"),
-        mqtt: MqttConfig {
-            listen: SocketAddr::from((Ipv4Addr::LOCALHOST, port)),
-            ca: dir.join("ca.pem"),
-            cert: dir.join("hub.pem"),
-            key: dir.join("hub.key"),
-            max_payload_bytes: picket_proto::codec::MAX_MESSAGE_BYTES,
-            max_connections: 20_000,
-        },
-        api: ApiConfig {
-            listen: SocketAddr::from((Ipv4Addr::LOCALHOST, 0)),
-            token_file: dir.join("operator.token"),
-            ..ApiConfig::default()
-        },
-        supervision: SupervisionConfig::default(),
-        centre: Default::default(),
-        reports: Default::default(),
-        mail: None,
-    }
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free port")
+    picket_tests::harness::hub_config(dir, port, 20_000)
 }

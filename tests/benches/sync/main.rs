@@ -44,7 +44,7 @@
 //! exits: it is not a test.
 
 use std::io::{BufRead, BufReader};
-use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream};
+use std::net::{Ipv4Addr, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
@@ -55,11 +55,12 @@ use picket_deploy::ExistingFiles;
 use picket_deploy::ca::Ca;
 use picket_deploy::provision::{Hardware, ProvisionRequest, new_unit_id, provision_unit};
 use picket_hub::clock::SystemClock;
-use picket_hub::config::{ApiConfig, HubConfig, MqttConfig, SupervisionConfig};
+use picket_hub::config::HubConfig;
 use picket_hub::ingest::IngestStats;
 use picket_proto::ids::SiteId;
 use picket_proto::message::{Body, Envelope, Event};
 use picket_sim::fleet::{Fleet, FleetConfig, FleetUnit, LatencySummary, alarm};
+use picket_tests::harness::free_port;
 
 /// Events in parts a and b.
 mod mosquitto;
@@ -450,28 +451,9 @@ fn issue_unit(ca: &Ca) -> FleetUnit {
     FleetUnit { unit, tls }
 }
 
+/// The production MQTT limits, API on a free port.
 fn hub_config(dir: &Path, port: u16) -> HubConfig {
-    HubConfig {
-        data_dir: dir.join("data"),
-        mqtt: MqttConfig {
-            listen: SocketAddr::from((Ipv4Addr::LOCALHOST, port)),
-            ca: dir.join("ca.pem"),
-            cert: dir.join("hub.pem"),
-            key: dir.join("hub.key"),
-            max_payload_bytes: picket_proto::codec::MAX_MESSAGE_BYTES,
-            // The production default.
-            max_connections: 20_000,
-        },
-        api: ApiConfig {
-            listen: SocketAddr::from((Ipv4Addr::LOCALHOST, 0)),
-            token_file: dir.join("operator.token"),
-            ..ApiConfig::default()
-        },
-        supervision: SupervisionConfig::default(),
-        centre: Default::default(),
-        reports: Default::default(),
-        mail: None,
-    }
+    picket_tests::harness::hub_config(dir, port, 20_000)
 }
 
 /// The encoded size of a typical alarm event envelope (what part c sends).
@@ -487,13 +469,6 @@ fn event_payload_len() -> usize {
     picket_proto::codec::encode(&Envelope::new(unit, now, Body::Event(event)))
         .expect("encode")
         .len()
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free port")
 }
 
 async fn wait_for_port(port: u16, timeout: Duration) -> bool {
