@@ -121,6 +121,9 @@ curl -sf -b "$jar" -X PUT "$api/api/v1/sites/$site/contacts" -H "Content-Type: a
   -d '[{"name":"Anna Holm","phone":"+45 20 30 40 50","email":"owner@demo.example"},{"name":"Night guard","phone":"+45 70 80 90 00"}]' >/dev/null
 curl -sf -b "$jar" -X PUT "$api/api/v1/sites/$site/report-recipients" -H "Content-Type: application/json" \
   -d '[{"email":"owner@demo.example","instant":true,"daily":true},{"email":"security@demo.example","daily":true}]' >/dev/null
+# The owner picks the site's security level from the operator's profiles.
+curl -sf -b "$jar" -X PUT "$api/api/v1/sites/$site/level" -H "Content-Type: application/json" \
+  -d '{"profile":"silent"}' >/dev/null
 # A centre operator (invited with the operator's token, which gets the
 # link in the answer) works the alarm queue.
 ole_mail=ole@centre.example
@@ -165,6 +168,15 @@ import json, sys
 for r in json.load(sys.stdin):
     kinds = [k for k in ("instant", "daily") if r[k]]
     print("  reports to %-24s %s" % (r["email"], " + ".join(kinds)))'
+echo "Security levels the operator offers (* the site's, chosen by the owner):"
+chosen=$(curl -sf -b "$jar" "$api/api/v1/sites/$site" | json_field level_profile)
+curl -sf -b "$jar" "$api/api/v1/levels" | python3 -c '
+import json, sys
+for p in json.load(sys.stdin):
+    l = p["level"]
+    warn = "+".join(k for k in ("siren", "strobe", "voice") if l["warnings"][k]) or "no warnings"
+    print("  %s %-9s %-20s %-13s centre priority %d, %s" % ("*" if p["key"] == sys.argv[1] else " ",
+          p["key"], l["name"], l["arming"], l["centre_priority"], warn))' "$chosen"
 echo
 queue_show() {
   curl -sf -b "$ole_jar" "$api/api/v1/centre/queue" | python3 -c '

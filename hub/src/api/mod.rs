@@ -14,6 +14,7 @@ pub mod caller;
 mod centre;
 mod contacts;
 mod dealer;
+mod levels;
 pub mod openapi;
 #[cfg(test)]
 mod openapi_tests;
@@ -352,7 +353,9 @@ pub fn router(state: ApiState) -> Router {
         .route("/units/{unit}/relocation", post(units::relocate))
         .route("/sites/{site}", put(sites::upsert).get(sites::get))
         .route("/sites/{site}/schedule", put(sites::schedule))
-        .route("/sites/{site}/level", put(sites::level))
+        .route("/sites/{site}/level", put(levels::set_site))
+        .route("/levels", get(levels::list))
+        .route("/levels/{key}", put(levels::put).delete(levels::remove))
         .route("/sites/{site}/schedule/days/{day}", put(schedule::set_day))
         .route("/sites/{site}/schedule/copy-day", post(schedule::copy_day))
         .route(

@@ -5,7 +5,6 @@ use axum::extract::{Path, State};
 use jiff::Timestamp;
 use picket_proto::disarm::TemporaryDisarm;
 use picket_proto::ids::SiteId;
-use picket_proto::level::SecurityLevel;
 use picket_proto::schedule::{ScheduleSpec, WeeklySchedule};
 use serde::Deserialize;
 
@@ -176,32 +175,6 @@ pub async fn schedule(
     respond(&state, site, units).await
 }
 
-pub async fn level(
-    State(state): State<ApiState>,
-    Extension(caller): Extension<Caller>,
-    Path(site): Path<String>,
-    ApiJson(level): ApiJson<SecurityLevel>,
-) -> Result<Json<serde_json::Value>, ApiError> {
-    let site = parse_site(&site)?;
-    caller.check(&state, Permission::SetLevel, &Target::Site(site))?;
-    if level.name.trim().is_empty() || level.centre_priority == 0 {
-        return Err(ApiError::Invalid(
-            "a level needs a name and a centre priority of 1 or more".into(),
-        ));
-    }
-    let audit = caller.audit(
-        "site.level.set",
-        format!("site:{site}"),
-        state.site_org(site),
-        serde_json::Value::Null,
-    );
-    let now = state.clock.now();
-    let units = state
-        .with_store(move |s| Ok(s.set_level(site, &level, &audit, now)?))
-        .await?;
-    respond(&state, site, units).await
-}
-
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct DisarmBody {
@@ -266,7 +239,7 @@ pub async fn cancel_disarm(
     respond(&state, site, units).await
 }
 
-async fn respond(
+pub(super) async fn respond(
     state: &ApiState,
     site: SiteId,
     units: Vec<picket_proto::ids::UnitId>,

@@ -234,6 +234,22 @@ const MIGRATIONS: &[&str] = &[
     DROP INDEX events_by_site;
     CREATE INDEX alarms_by_at ON events(at) WHERE kind = 'alarm';
     CREATE INDEX alarms_by_site ON events(site, at) WHERE kind = 'alarm';",
+    // 11: security levels come from profiles the operator defines; a site
+    // keeps a copy of its profile's level (the unit config is built from
+    // it) and the profile's key. Three profiles to start with; sites on
+    // the standard level get its key, others keep their level unnamed.
+    "CREATE TABLE level_profiles (
+        key TEXT PRIMARY KEY,            -- stable, used in URLs
+        level TEXT NOT NULL,             -- JSON SecurityLevel
+        position INTEGER NOT NULL        -- listing order
+    ) STRICT;
+    INSERT INTO level_profiles (key, level, position) VALUES
+      ('standard', '{\"name\":\"Standard\",\"arming\":\"by_schedule\",\"sensors\":[\"motion\",\"door\",\"video_analytics\",\"tamper\",\"power\",\"panic\"],\"warnings\":{\"siren\":true,\"strobe\":true,\"voice\":true},\"centre_priority\":3}', 1),
+      ('high', '{\"name\":\"High security 24/7\",\"arming\":\"always_armed\",\"sensors\":[\"motion\",\"door\",\"video_analytics\",\"tamper\",\"power\",\"panic\"],\"warnings\":{\"siren\":true,\"strobe\":true,\"voice\":true},\"centre_priority\":1}', 2),
+      ('silent', '{\"name\":\"Silent\",\"arming\":\"by_schedule\",\"sensors\":[\"motion\",\"door\",\"video_analytics\",\"tamper\",\"power\",\"panic\"],\"warnings\":{\"siren\":false,\"strobe\":false,\"voice\":false},\"centre_priority\":3}', 3);
+    ALTER TABLE sites ADD COLUMN level_profile TEXT REFERENCES level_profiles(key);
+    UPDATE sites SET level_profile = 'standard'
+    WHERE level = (SELECT level FROM level_profiles WHERE key = 'standard');",
 ];
 
 /// The schema version this build writes.

@@ -29,6 +29,9 @@ pub struct SiteRow {
     pub schedule: ScheduleSpec,
     /// Security level.
     pub level: SecurityLevel,
+    /// The level profile it comes from (`None`: a level set before
+    /// profiles existed).
+    pub level_profile: Option<String>,
     /// Temporary disarm.
     pub disarm: Option<TemporaryDisarm>,
 }
@@ -45,17 +48,24 @@ impl Store {
         now: Timestamp,
     ) -> Result<Vec<UnitId>, StoreError> {
         self.audited(audit, now, |tx| {
-        tx.execute(
-            "INSERT INTO sites (id, name, schedule, level, disarm, version) VALUES (?1, ?2, ?3, ?4, NULL, 0)
+            // A new site takes the standard profile (the first one if the
+            // operator removed it; the protocol's standard level if none).
+            tx.execute(
+                "INSERT INTO sites (id, name, schedule, level, level_profile, disarm, version)
+             SELECT ?1, ?2, ?3, COALESCE(p.level, ?4), p.key, NULL, 0
+             FROM (SELECT 1) LEFT JOIN (
+                 SELECT key, level FROM level_profiles
+                 ORDER BY key = 'standard' DESC, position LIMIT 1) p
+             WHERE true
              ON CONFLICT(id) DO UPDATE SET name = excluded.name",
-            params![
-                id.as_bytes().as_slice(),
-                name,
-                json(schedule.spec())?,
-                json(&SecurityLevel::standard())?
-            ],
-        )?;
-        bump_site(tx, id)
+                params![
+                    id.as_bytes().as_slice(),
+                    name,
+                    json(schedule.spec())?,
+                    json(&SecurityLevel::standard())?
+                ],
+            )?;
+            bump_site(tx, id)
         })
     }
 
@@ -68,17 +78,6 @@ impl Store {
         now: Timestamp,
     ) -> Result<Vec<UnitId>, StoreError> {
         self.update_site(site, "schedule", Some(json(schedule.spec())?), audit, now)
-    }
-
-    /// Sets a site's security level.
-    pub fn set_level(
-        &mut self,
-        site: SiteId,
-        level: &SecurityLevel,
-        audit: &AuditEntry,
-        now: Timestamp,
-    ) -> Result<Vec<UnitId>, StoreError> {
-        self.update_site(site, "level", Some(json(level)?), audit, now)
     }
 
     /// Sets or cancels (`None`) a site's temporary disarm.
@@ -164,20 +163,22 @@ impl Store {
 
     /// A site.
     pub fn site(&self, site: SiteId) -> Result<Option<SiteRow>, StoreError> {
-        let row: Option<(String, String, String, Option<String>)> = self
+        type Row = (String, String, String, Option<String>, Option<String>);
+        let row: Option<Row> = self
             .conn
             .query_row(
-                "SELECT name, schedule, level, disarm FROM sites WHERE id = ?1",
+                "SELECT name, schedule, level, disarm, level_profile FROM sites WHERE id = ?1",
                 params![site.as_bytes().as_slice()],
-                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
             )
             .optional()?;
-        row.map(|(name, schedule, level, disarm)| {
+        row.map(|(name, schedule, level, disarm, level_profile)| {
             Ok(SiteRow {
                 id: site,
                 name,
                 schedule: from_json(&schedule)?,
                 level: from_json(&level)?,
+                level_profile,
                 disarm: disarm.map(|d| from_json(&d)).transpose()?,
             })
         })
@@ -239,7 +240,7 @@ fn site_exists(tx: &Transaction<'_>, site: SiteId) -> Result<Option<()>, StoreEr
 }
 
 /// Gives every unit of `site` a new desired version; returns them.
-fn bump_site(tx: &Transaction<'_>, site: SiteId) -> Result<Vec<UnitId>, StoreError> {
+pub(super) fn bump_site(tx: &Transaction<'_>, site: SiteId) -> Result<Vec<UnitId>, StoreError> {
     let mut stmt = tx.prepare_cached("SELECT id FROM units WHERE site = ?1")?;
     let units: Vec<UnitId> = stmt
         .query_map(params![site.as_bytes().as_slice()], |r| {

@@ -1,6 +1,6 @@
 use super::*;
 use picket_proto::arming::ArmState;
-use picket_proto::level::SensorKind;
+use picket_proto::level::{SecurityLevel, SensorKind};
 use picket_proto::message::EventKind;
 
 fn unit() -> UnitId {
@@ -138,6 +138,7 @@ fn migration_two_adds_the_access_model_and_keeps_existing_rows() {
             "daily_reports",
             "dealer_grants",
             "events",
+            "level_profiles",
             "links",
             "mail_log",
             "org_dealers",
@@ -385,4 +386,44 @@ fn migration_three_indexes_units_by_site_and_config_version() {
         )
         .unwrap();
     assert!(plan.contains("units_by_desired_version"), "{plan}");
+}
+
+#[test]
+fn migration_eleven_names_the_standard_level_and_keeps_custom_levels_unnamed() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("hub.db");
+    {
+        let mut conn = rusqlite::Connection::open(&path).unwrap();
+        schema::migrate_to(&mut conn, 10).unwrap();
+        let standard = serde_json::to_string(&SecurityLevel::standard()).unwrap();
+        let custom = serde_json::to_string(&SecurityLevel {
+            centre_priority: 1,
+            ..SecurityLevel::standard()
+        })
+        .unwrap();
+        for (id, level) in [(1u8, standard), (2, custom)] {
+            conn.execute(
+                "INSERT INTO sites (id, name, schedule, level, version) VALUES (?1, 'S', '{}', ?2, 0)",
+                rusqlite::params![vec![id; 16], level],
+            )
+            .unwrap();
+        }
+    }
+    let store = Store::open(&path).unwrap();
+    let profile = |n: u8| -> Option<String> {
+        store
+            .conn
+            .query_row(
+                "SELECT level_profile FROM sites WHERE id = ?1",
+                [vec![n; 16]],
+                |r| r.get(0),
+            )
+            .unwrap()
+    };
+    assert_eq!(profile(1).as_deref(), Some("standard"));
+    assert_eq!(
+        profile(2),
+        None,
+        "a level the customer set by hand stays as it was"
+    );
 }

@@ -343,7 +343,7 @@ impl World {
             "site.level" => (
                 "PUT",
                 format!("/api/v1/sites/{site}/level"),
-                Some(serde_json::to_value(picket_proto::level::SecurityLevel::standard()).unwrap()),
+                Some(json!({ "profile": "high" })),
             ),
             "site.disarm" => (
                 "PUT",

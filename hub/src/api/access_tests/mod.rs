@@ -4,6 +4,7 @@
 mod centre;
 mod contacts;
 mod dealer;
+mod levels;
 mod matrix;
 mod people;
 mod schedule;

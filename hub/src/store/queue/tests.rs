@@ -51,7 +51,10 @@ fn open() -> (tempfile::TempDir, Store) {
         ..SecurityLevel::standard()
     };
     store
-        .set_level(site(), &level, &audit("level"), t(0))
+        .put_level_profile("p2", &level, &audit("level"), t(0))
+        .unwrap();
+    store
+        .set_site_profile(site(), "p2", &audit("level"), t(0))
         .unwrap();
     for n in [1, 2, 3] {
         let seen = Incoming::Status {
