@@ -6,6 +6,9 @@
 //! their role. Operator users are not limited by sharing: the monitoring
 //! centre needs video to do its job.
 //!
+//! Incident reports can also be held back until the monitoring centre has
+//! reviewed them (`incident_reports_after_review`).
+//!
 //! **Default: everything shared.** These are the customer's own data and the
 //! reason they use the portal; the switches exist to turn a feature *off*
 //! (a privacy policy, a works council), not to unlock it. A missing field in
@@ -53,6 +56,11 @@ pub struct Sharing {
     pub clips: bool,
     /// Users see live video. Default: true.
     pub live_view: bool,
+    /// Incident reports reach users only once someone in the monitoring
+    /// centre has reviewed and shared them (the guarding portals' "share
+    /// all incident reports" left unticked). Default: false, every report
+    /// is shared as soon as the alarm is handled.
+    pub incident_reports_after_review: bool,
 }
 
 impl Sharing {
@@ -62,6 +70,7 @@ impl Sharing {
         response_times: true,
         clips: true,
         live_view: true,
+        incident_reports_after_review: false,
     };
 
     /// Nothing shared.
@@ -70,6 +79,7 @@ impl Sharing {
         response_times: false,
         clips: false,
         live_view: false,
+        incident_reports_after_review: false,
     };
 
     /// Whether `feature` is shared.

@@ -52,7 +52,8 @@ pub struct ListQuery {
     unit: Option<UnitId>,
     from: Option<Timestamp>,
     to: Option<Timestamp>,
-    /// `waiting`, `claimed`, `acknowledged`, `handled` or `none`.
+    /// `waiting`, `claimed`, `acknowledged`, `handled`, `awaiting_review`
+    /// (handled, report not yet shared) or `none`.
     status: Option<String>,
     /// `false_alarm`, `intruder`, `guard_dispatched`, `police_called`, `technical`.
     outcome: Option<Outcome>,
@@ -90,6 +91,9 @@ pub struct IncidentReport {
     pub acknowledged_at: Timestamp,
     /// When they closed it.
     pub handled_at: Timestamp,
+    /// When it was shared with the customer; `None` (seen only by the
+    /// centre) while it awaits review.
+    pub shared_at: Option<Timestamp>,
 }
 
 /// One alarm.
@@ -133,6 +137,8 @@ pub(super) fn view(state: &ApiState, caller: &Caller, row: AlarmRow) -> Option<A
     };
     let times = may(Permission::ViewResponseTimes);
     let reports = may(Permission::ViewIncidentReports);
+    // The centre reads reports before they are shared; customers only after.
+    let centre_side = may(Permission::HandleAlarms);
     let centre = row.item.as_ref().map(|item| CentreView {
         priority: item.priority,
         state: item.status.stage(),
@@ -146,14 +152,16 @@ pub(super) fn view(state: &ApiState, caller: &Caller, row: AlarmRow) -> Option<A
             at,
             outcome,
             notes,
+            shared_at,
             ..
-        }) if reports => Some(IncidentReport {
+        }) if reports && (shared_at.is_some() || centre_side) => Some(IncidentReport {
             outcome,
             outcome_label: outcome.label(),
             notes,
             claimed_at,
             acknowledged_at,
             handled_at: at,
+            shared_at,
         }),
         _ => None,
     };
@@ -179,10 +187,18 @@ pub async fn list(
     ApiQuery(q): ApiQuery<ListQuery>,
 ) -> Result<Json<Vec<AlarmView>>, ApiError> {
     if let Some(status) = &q.status
-        && !["waiting", "claimed", "acknowledged", "handled", "none"].contains(&status.as_str())
+        && ![
+            "waiting",
+            "claimed",
+            "acknowledged",
+            "handled",
+            "awaiting_review",
+            "none",
+        ]
+        .contains(&status.as_str())
     {
         return Err(ApiError::Invalid(format!(
-            "status: {status:?} is not one of waiting, claimed, acknowledged, handled, none"
+            "status: {status:?} is not one of waiting, claimed, acknowledged, handled, awaiting_review, none"
         )));
     }
     if let (Some(from), Some(to)) = (q.from, q.to)

@@ -71,6 +71,7 @@ enum Step {
     Release,
     Acknowledge,
     Handle(Outcome, String),
+    ShareReport,
 }
 
 impl Step {
@@ -80,6 +81,7 @@ impl Step {
             Step::Release => "queue.release",
             Step::Acknowledge => "queue.acknowledge",
             Step::Handle(..) => "queue.handle",
+            Step::ShareReport => "queue.share_report",
         }
     }
 }
@@ -116,8 +118,18 @@ async fn step(
                 .map_err(|e| match e {
                     QueueError::NotesTooLong { .. } => ApiError::Invalid(format!("notes: {e}")),
                     other => refused(other),
-                })?
+                })?;
+            // The report goes to the customer at once unless they take
+            // reports only after the centre's review.
+            let review = state
+                .site_org(item.site)
+                .and_then(|org| picket_access::Directory::sharing(&*state.directory(), org))
+                .is_some_and(|s| s.incident_reports_after_review);
+            if !review {
+                after.share_report(now).map_err(refused)?;
+            }
         }
+        Step::ShareReport => after.share_report(now).map_err(refused)?,
     }
     let detail = match &step {
         Step::Handle(outcome, _) => serde_json::json!({ "outcome": outcome }),
@@ -164,6 +176,16 @@ pub async fn acknowledge(
     Path(item): Path<String>,
 ) -> Result<Json<QueueEntry>, ApiError> {
     step(state, caller, item, Step::Acknowledge).await
+}
+
+/// `POST /centre/queue/{id}/share-report`: a reviewed incident report goes
+/// to the customer (for customers who take reports only after review).
+pub async fn share_report(
+    State(state): State<ApiState>,
+    Extension(caller): Extension<Caller>,
+    Path(item): Path<String>,
+) -> Result<Json<QueueEntry>, ApiError> {
+    step(state, caller, item, Step::ShareReport).await
 }
 
 /// How an item was handled.

@@ -383,6 +383,10 @@ pub fn router(state: ApiState) -> Router {
             post(centre::acknowledge),
         )
         .route("/centre/queue/{item}/handle", post(centre::handle))
+        .route(
+            "/centre/queue/{item}/share-report",
+            post(centre::share_report),
+        )
         .route("/sites/{site}/report-sends", get(contacts::sends))
         .route(
             "/sites/{site}/report-recipients",

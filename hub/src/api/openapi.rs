@@ -486,6 +486,14 @@ pub const OPERATIONS: &[Operation] = &[
         200,
     ),
     op(
+        "post",
+        "/centre/queue/{item}/share-report",
+        "Share a handled item's incident report with the customer after review (customers whose sharing says incident_reports_after_review; handle_alarms).",
+        Caller,
+        None,
+        200,
+    ),
+    op(
         "get",
         "/sites/{site}/contacts",
         "The site's contacts in call order (view_sites).",

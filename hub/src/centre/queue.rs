@@ -105,6 +105,11 @@ pub enum Status {
         outcome: Outcome,
         /// The operator's notes, trimmed (at most [`MAX_NOTES_CHARS`]).
         notes: String,
+        /// When the incident report was shared with the customer: at once
+        /// when the customer takes reports as they come, else when someone
+        /// in the centre reviewed and shared it. `None`: awaiting review.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        shared_at: Option<Timestamp>,
     },
 }
 
@@ -182,6 +187,12 @@ pub enum QueueError {
     AlreadyHolding {
         /// The item the operator holds.
         item: EventId,
+    },
+    /// The incident report was shared already.
+    #[error("this incident report was already shared with the customer at {at}")]
+    AlreadyShared {
+        /// When.
+        at: Timestamp,
     },
     /// The handling notes are too long.
     #[error("the notes are {len} characters long; the limit is {max}, shorten them")]
@@ -341,8 +352,32 @@ impl Item {
             at: now,
             outcome,
             notes: notes.to_owned(),
+            shared_at: None,
         };
         Ok(())
+    }
+
+    /// Shares a handled item's incident report with the customer at `now`
+    /// (after review, or at once when handled for a customer who takes
+    /// reports as they come). Anyone working the centre may review; a
+    /// report is shared once.
+    pub fn share_report(&mut self, now: Timestamp) -> Result<(), QueueError> {
+        match &mut self.status {
+            Status::Handled {
+                shared_at: Some(at),
+                ..
+            } => Err(QueueError::AlreadyShared { at: *at }),
+            Status::Handled {
+                shared_at,
+                at: handled,
+                ..
+            } => {
+                not_before(now, *handled)?;
+                *shared_at = Some(now);
+                Ok(())
+            }
+            _ => Err(self.wrong(Stage::Handled)),
+        }
     }
 
     /// Whether the item has been handled (it has left the open queue).

@@ -77,6 +77,8 @@ pub struct DaySummary {
     pub handled: Vec<(Outcome, usize)>,
     /// Of those, still open in the centre's queue.
     pub open: usize,
+    /// Of those, handled with the report awaiting the centre's review.
+    pub awaiting_review: usize,
     /// Units on the site, and how many are offline now.
     pub units: usize,
     /// Units offline now.
@@ -102,6 +104,12 @@ pub fn daily(day: &DaySummary, date: Date, public_url: &str) -> (String, String)
         text.push_str(&format!(
             "  handled as {}: {n}\n",
             outcome.label().to_lowercase()
+        ));
+    }
+    if day.awaiting_review > 0 {
+        text.push_str(&format!(
+            "  handled, report after the centre's review: {}\n",
+            day.awaiting_review
         ));
     }
     if day.open > 0 {
@@ -145,15 +153,20 @@ mod tests {
     fn a_daily_summary_counts_alarms_by_outcome() {
         let day = DaySummary {
             site: "Quay".into(),
-            alarms: 3,
+            alarms: 4,
             handled: vec![(Outcome::FalseAlarm, 2)],
             open: 1,
+            awaiting_review: 1,
             units: 4,
             offline: 1,
         };
         let (subject, text) = daily(&day, jiff::civil::date(2026, 3, 29), "https://hub.example");
-        assert_eq!(subject, "Daily report for Quay: 2026-03-29 (3 alarms)");
+        assert_eq!(subject, "Daily report for Quay: 2026-03-29 (4 alarms)");
         assert!(text.contains("handled as false alarm: 2"), "{text}");
+        assert!(
+            text.contains("handled, report after the centre's review: 1"),
+            "{text}"
+        );
         assert!(
             text.contains("still open in the centre's queue: 1"),
             "{text}"

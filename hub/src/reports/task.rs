@@ -186,6 +186,7 @@ async fn tick(shared: &Arc<Mutex<Reports>>) -> Result<(), StoreError> {
                 alarms: counts.alarms,
                 handled: counts.handled,
                 open: counts.open,
+                awaiting_review: counts.awaiting_review,
                 units: units.len(),
                 offline: units.iter().filter(|u| !u.online).count(),
             };

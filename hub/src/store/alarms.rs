@@ -93,7 +93,10 @@ impl Store {
                AND (?2 IS NULL OR e.unit = ?2)
                AND (?3 IS NULL OR e.at >= ?3)
                AND (?4 IS NULL OR e.at < ?4)
-               AND (?5 IS NULL OR COALESCE(json_extract(q.status, '$.state'), 'none') = ?5)
+               AND (?5 IS NULL OR CASE ?5
+                   WHEN 'awaiting_review' THEN json_extract(q.status, '$.state') = 'handled'
+                        AND json_extract(q.status, '$.shared_at') IS NULL
+                   ELSE COALESCE(json_extract(q.status, '$.state'), 'none') = ?5 END)
                AND (?6 IS NULL OR json_extract(q.status, '$.outcome') = ?6)
                AND (?7 IS NULL OR e.at < ?7 OR (e.at = ?7 AND e.id < ?8))
                AND (?10 IS NULL OR e.id = ?10)

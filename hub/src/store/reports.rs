@@ -33,6 +33,9 @@ pub struct DayCounts {
     pub handled: Vec<(Outcome, usize)>,
     /// Still open in the queue.
     pub open: usize,
+    /// Handled, with the incident report awaiting the centre's review (the
+    /// outcome is not told before the report is shared).
+    pub awaiting_review: usize,
 }
 
 /// One report e-mail as recorded.
@@ -187,6 +190,9 @@ impl Store {
                 .map(|s| serde_json::from_str(&s).map_err(|e| StoreError::Encoding(e.to_string())))
                 .transpose()?;
             match status {
+                Some(Status::Handled {
+                    shared_at: None, ..
+                }) => counts.awaiting_review += 1,
                 Some(Status::Handled { outcome, .. }) => {
                     match counts.handled.iter_mut().find(|(o, _)| *o == outcome) {
                         Some((_, n)) => *n += 1,

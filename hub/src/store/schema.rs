@@ -250,6 +250,12 @@ const MIGRATIONS: &[&str] = &[
     ALTER TABLE sites ADD COLUMN level_profile TEXT REFERENCES level_profiles(key);
     UPDATE sites SET level_profile = 'standard'
     WHERE level = (SELECT level FROM level_profiles WHERE key = 'standard');",
+    // 12: an incident report can await the centre's review before the
+    // customer sees it (status `shared_at`); reports handled before this
+    // were shown at once, so they count as shared when handled.
+    "UPDATE queue_items
+     SET status = json_set(status, '$.shared_at', json_extract(status, '$.at'))
+     WHERE json_extract(status, '$.state') = 'handled';",
 ];
 
 /// The schema version this build writes.

@@ -427,3 +427,40 @@ fn migration_eleven_names_the_standard_level_and_keeps_custom_levels_unnamed() {
         "a level the customer set by hand stays as it was"
     );
 }
+
+#[test]
+fn migration_twelve_counts_reports_handled_before_review_existed_as_shared() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("hub.db");
+    let handled = r#"{"state":"handled","by":"00000000-0000-0000-0000-000000000001","claimed_at":"2026-01-01T00:00:00Z","acknowledged_at":"2026-01-01T00:00:01Z","at":"2026-01-01T00:00:02Z","outcome":"false_alarm","notes":""}"#;
+    {
+        let mut conn = rusqlite::Connection::open(&path).unwrap();
+        schema::migrate_to(&mut conn, 11).unwrap();
+        for (id, status, open) in [(1u8, handled, 0), (2, r#"{"state":"waiting"}"#, 1)] {
+            conn.execute(
+                "INSERT INTO queue_items (id, kind, site, unit, priority, received_at, status, open)
+                 VALUES (?1, 'alarm', x'01', x'02', 3, 0, ?2, ?3)",
+                rusqlite::params![vec![id; 16], status, open],
+            )
+            .unwrap();
+        }
+    }
+    let store = Store::open(&path).unwrap();
+    let status = |n: u8| -> crate::centre::queue::Status {
+        let text: String = store
+            .conn
+            .query_row(
+                "SELECT status FROM queue_items WHERE id = ?1",
+                [vec![n; 16]],
+                |r| r.get(0),
+            )
+            .unwrap();
+        serde_json::from_str(&text).unwrap()
+    };
+    assert!(matches!(
+        status(1),
+        crate::centre::queue::Status::Handled { shared_at: Some(at), .. }
+            if at == "2026-01-01T00:00:02Z".parse::<Timestamp>().unwrap()
+    ));
+    assert_eq!(status(2), crate::centre::queue::Status::Waiting);
+}

@@ -365,6 +365,117 @@ async fn the_customer_sees_alarms_with_times_and_the_incident_report_unless_not_
 }
 
 #[tokio::test]
+async fn a_customer_who_takes_reports_after_review_sees_one_only_once_the_centre_shares_it() {
+    let Centre {
+        r,
+        customer,
+        owner,
+        ann,
+        bo,
+        ..
+    } = centre().await;
+    let (status, _, body) = r
+        .call(
+            "PUT",
+            &format!("/api/v1/organisations/{customer}/sharing"),
+            Some(json!({ "incident_reports_after_review": true })),
+            Auth::Cookie(&owner),
+        )
+        .await;
+    assert!(status.is_success(), "{body}");
+    let id = alarm(&r, unit(1), 1);
+    // Sharing before it is handled is refused.
+    let (status, body) = post(&r, id, "share-report", None, &ann).await;
+    assert_eq!(status, StatusCode::CONFLICT, "{body}");
+    for step in ["claim", "acknowledge"] {
+        post(&r, id, step, None, &ann).await;
+    }
+    let (status, body) = post(
+        &r,
+        id,
+        "handle",
+        Some(json!({ "outcome": "intruder", "notes": "Two people at the fence; police called" })),
+        &ann,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert!(body["status"].get("shared_at").is_none(), "{body}");
+
+    // The customer sees that it was handled, not the report.
+    let (_, one) = get(&r, &format!("/api/v1/alarms/{id}"), &owner).await;
+    assert_eq!(one["centre"]["state"], "handled");
+    assert_eq!(one["incident_report"], Value::Null, "awaiting review");
+    // The centre finds what awaits review and reads the report.
+    let (status, pending) = get(&r, "/api/v1/alarms?status=awaiting_review", &bo).await;
+    assert_eq!(status, StatusCode::OK, "{pending}");
+    assert_eq!(pending.as_array().unwrap().len(), 1);
+    assert_eq!(pending[0]["incident_report"]["outcome"], "intruder");
+    assert_eq!(pending[0]["incident_report"]["shared_at"], Value::Null);
+    // The customer cannot share it; a supervisor-like colleague can.
+    let (status, body) = post(&r, id, "share-report", None, &owner).await;
+    assert!(
+        status == StatusCode::FORBIDDEN || status == StatusCode::NOT_FOUND,
+        "{status} {body}"
+    );
+    r.clock.advance(SignedDuration::from_secs(300));
+    let (status, body) = post(&r, id, "share-report", None, &bo).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (_, one) = get(&r, &format!("/api/v1/alarms/{id}"), &owner).await;
+    assert_eq!(one["incident_report"]["outcome"], "intruder");
+    assert_eq!(
+        one["incident_report"]["shared_at"],
+        r.clock.now().to_string()
+    );
+    let (_, pending) = get(&r, "/api/v1/alarms?status=awaiting_review", &bo).await;
+    assert_eq!(pending.as_array().unwrap().len(), 0);
+    let (status, body) = post(&r, id, "share-report", None, &bo).await;
+    assert_eq!(status, StatusCode::CONFLICT, "{body}");
+    assert!(
+        body["error"].as_str().unwrap().contains("already shared"),
+        "{body}"
+    );
+
+    // Back to automatic: the next report is shared as it is handled.
+    let (status, _, body) = r
+        .call(
+            "PUT",
+            &format!("/api/v1/organisations/{customer}/sharing"),
+            Some(json!({})),
+            Auth::Cookie(&owner),
+        )
+        .await;
+    assert!(status.is_success(), "{body}");
+    let next = alarm(&r, unit(1), 2);
+    for step in ["claim", "acknowledge"] {
+        post(&r, next, step, None, &ann).await;
+    }
+    post(
+        &r,
+        next,
+        "handle",
+        Some(json!({ "outcome": "false_alarm" })),
+        &ann,
+    )
+    .await;
+    let (_, one) = get(&r, &format!("/api/v1/alarms/{next}"), &owner).await;
+    assert_eq!(one["incident_report"]["outcome"], "false_alarm");
+
+    let store = Store::open(&r.dir.path().join("hub.db")).unwrap();
+    let shares: Vec<String> = store
+        .audit_entries(None, None, 100)
+        .unwrap()
+        .into_iter()
+        .filter(|e| e.action == "queue.share_report")
+        .map(|e| e.actor_label)
+        .collect();
+    assert_eq!(
+        shares,
+        ["bo@centre.example"],
+        "only the review is audited as a share"
+    );
+}
+
+#[tokio::test]
 async fn the_overview_shows_recent_alarms_the_units_and_what_needs_attention() {
     let Centre { r, owner, ann, .. } = centre().await;
     let first = alarm(&r, unit(1), 1);

@@ -66,6 +66,7 @@ transmission      DDD   DDD    DDD     DDD     DDD    AAA     AAA    AAA      AA
 overview          AAA   AAA    AAA     AAA     AAA    AAA     AAA    AAA      AAA     AAA    AAA
 queue.list        AAA   AAA    AAA     AAA     AAA    AAA     AAA    AAA      AAA     AAA    AAA
 queue.claim       DDD   DDD    DDD     DDD     DDD    AAA     AAA    AAA      DDD     DDD    DDD
+queue.share       DDD   DDD    DDD     DDD     DDD    AAA     AAA    AAA      DDD     DDD    DDD
 subsite.create    AAD   ADD    DDD     DDD     DDD    AAA     DDD    DDD      DDD     DDD    DDD
 unit.events       AAD   ADD    ADD     ADD     ADD    AAA     AAA    AAA      AAA     AAD    AAD
 unit.claim        DDD   DDD    DDD     DDD     DDD    AAA     AAA    AAA      AAA     DDD    DDD
@@ -311,6 +312,11 @@ impl World {
                 None,
             ),
             "queue.claim" => ("POST", format!("/api/v1/centre/queue/{item}/claim"), None),
+            "queue.share" => (
+                "POST",
+                format!("/api/v1/centre/queue/{item}/share-report"),
+                None,
+            ),
             "contacts.set" => (
                 "PUT",
                 format!("/api/v1/sites/{site}/contacts"),

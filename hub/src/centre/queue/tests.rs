@@ -296,6 +296,7 @@ fn handle_records_outcome_trimmed_notes_and_all_instants() {
             at: at(20),
             outcome: Outcome::GuardDispatched,
             notes: "fence cut".into(),
+            shared_at: None,
         }
     );
     assert!(it.is_handled());
@@ -483,4 +484,62 @@ fn priority_for_each_kind() {
     }
     level.centre_priority = 255;
     assert_eq!(priority_for(&level, ItemKind::Offline), 255);
+}
+
+#[test]
+fn a_handled_report_awaits_review_until_shared_once() {
+    let mut it = acknowledged(ANN, 5, 8);
+    it.handle(user(ANN), at(20), Outcome::Intruder, "police came")
+        .unwrap();
+    assert!(matches!(
+        it.status,
+        Status::Handled {
+            shared_at: None,
+            ..
+        }
+    ));
+    assert!(matches!(
+        it.share_report(at(19)),
+        Err(QueueError::TimeBeforePrevious { .. })
+    ));
+    it.share_report(at(60)).unwrap();
+    assert!(matches!(
+        it.status,
+        Status::Handled {
+            shared_at: Some(t),
+            ..
+        } if t == at(60)
+    ));
+    assert_eq!(
+        it.share_report(at(70)),
+        Err(QueueError::AlreadyShared { at: at(60) })
+    );
+}
+
+#[test]
+fn only_a_handled_item_has_a_report_to_share() {
+    for mut it in [item(1, 3, 0), claimed(ANN, 5), acknowledged(ANN, 5, 8)] {
+        let before = it.clone();
+        assert!(matches!(
+            it.share_report(at(30)),
+            Err(QueueError::WrongStatus {
+                expected: Stage::Handled,
+                ..
+            })
+        ));
+        assert_eq!(it, before, "nothing changed");
+    }
+}
+
+#[test]
+fn a_report_stored_before_review_existed_reads_as_awaiting_review() {
+    let old = r#"{"state":"handled","by":"00000000-0000-0000-0000-000000000001","claimed_at":"2026-01-01T00:00:00Z","acknowledged_at":"2026-01-01T00:00:01Z","at":"2026-01-01T00:00:02Z","outcome":"false_alarm","notes":""}"#;
+    let status: Status = serde_json::from_str(old).unwrap();
+    assert!(matches!(
+        status,
+        Status::Handled {
+            shared_at: None,
+            ..
+        }
+    ));
 }
