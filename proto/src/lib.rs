@@ -25,6 +25,7 @@ pub mod disarm;
 pub mod ids;
 pub mod level;
 pub mod message;
+pub mod position;
 pub mod relocation;
 pub mod schedule;
 pub mod sim;

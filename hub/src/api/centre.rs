@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 
 use super::caller::Caller;
 use super::{ApiError, ApiJson, ApiState};
-use crate::centre::queue::{Item, Outcome, QueueError, Status, held_by};
+use crate::centre::queue::{Item, ItemKind, Outcome, QueueError, Status, held_by};
 
 /// An item that waits this long without being acknowledged is shown as
 /// escalated, unless `[centre] escalate_after_s` says otherwise.
@@ -116,7 +116,12 @@ async fn step(
             after
                 .handle(me, now, *outcome, notes)
                 .map_err(|e| match e {
-                    QueueError::NotesTooLong { .. } => ApiError::Invalid(format!("notes: {e}")),
+                    QueueError::NotesTooLong { .. } | QueueError::ReasonRequired => {
+                        ApiError::Invalid(format!("notes: {e}"))
+                    }
+                    QueueError::OutcomeDoesNotFit { .. } => {
+                        ApiError::Invalid(format!("outcome: {e}"))
+                    }
                     other => refused(other),
                 })?;
             // The report goes to the customer at once unless they take
@@ -125,7 +130,7 @@ async fn step(
                 .site_org(item.site)
                 .and_then(|org| picket_access::Directory::sharing(&*state.directory(), org))
                 .is_some_and(|s| s.incident_reports_after_review);
-            if !review {
+            if !review && after.kind != ItemKind::Activation {
                 after.share_report(now).map_err(refused)?;
             }
         }
@@ -142,9 +147,21 @@ async fn step(
         detail,
     );
     let written = after.clone();
+    let decides_activation = after.kind == ItemKind::Activation && after.is_handled();
     state
-        .with_store(move |s| Ok(s.update_queue_item(&before, &written, &audit, now)?))
+        .with_store(move |s| {
+            if decides_activation {
+                s.decide_activation(&before, &written, &audit, now)?;
+            } else {
+                s.update_queue_item(&before, &written, &audit, now)?;
+            }
+            Ok(())
+        })
         .await?;
+    if decides_activation {
+        // The unit learns it is monitored again (or relocating again).
+        state.publish_configs(vec![after.unit]).await?;
+    }
     Ok(Json(QueueEntry {
         escalated: after.escalated(now, state.escalate_after),
         item: after,

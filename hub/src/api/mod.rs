@@ -350,7 +350,10 @@ pub fn router(state: ApiState) -> Router {
         .route("/units", get(units::list))
         .route("/units/{unit}/events", get(units::events))
         .route("/units/{unit}/site", put(units::assign))
-        .route("/units/{unit}/relocation", post(units::relocate))
+        .route(
+            "/units/{unit}/relocation",
+            post(units::relocate).get(units::relocation),
+        )
         .route("/sites/{site}", put(sites::upsert).get(sites::get))
         .route("/sites/{site}/schedule", put(sites::schedule))
         .route("/sites/{site}/level", put(levels::set_site))

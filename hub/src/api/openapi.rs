@@ -312,9 +312,17 @@ pub const OPERATIONS: &[Operation] = &[
     op(
         "post",
         "/units/{unit}/relocation",
-        "Move a unit's relocation state (relocate).",
+        "Move a unit through relocation (relocate): relocating pauses monitoring; activation_requested (with the new position) puts an activation request in the centre's queue; the move's actor is who is signed in.",
         Caller,
         Some("Relocate"),
+        200,
+    ),
+    op(
+        "get",
+        "/units/{unit}/relocation",
+        "A unit's relocation state, whether its model supports it, its position, and its latest activation request with the centre's decision and reason (view_units).",
+        Caller,
+        None,
         200,
     ),
     op(
@@ -595,7 +603,7 @@ fn schemas() -> Value {
             "name": string(), "permissions": { "type": "array", "items": string() },
             "expires_in_days": { "type": "integer", "minimum": 1, "maximum": 365 }
         })),
-        "Handle": object(&["outcome"], json!({ "outcome": { "type": "string", "enum": ["false_alarm", "intruder", "guard_dispatched", "police_called", "technical"] }, "notes": string() })),
+        "Handle": object(&["outcome"], json!({ "outcome": { "type": "string", "enum": ["false_alarm", "intruder", "guard_dispatched", "police_called", "technical", "activated", "rejected"] }, "notes": string() })),
         "Windows": { "type": "array", "items": { "type": "string", "pattern": "^[0-2][0-9]:[0-5][0-9]-[0-2][0-9]:[0-5][0-9]$" } },
         "CopyDay": object(&["day"], json!({ "day": { "type": "string", "enum": ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"] } })),
         "DayException": { "oneOf": [
@@ -605,7 +613,7 @@ fn schemas() -> Value {
         "Contacts": { "type": "array", "minItems": 1, "maxItems": 20, "items": object(&["name", "phone"], json!({ "name": string(), "phone": string(), "email": string() })) },
         "Recipients": { "type": "array", "maxItems": 50, "items": object(&["email"], json!({ "email": string(), "instant": { "type": "boolean" }, "daily": { "type": "boolean" } })) },
         "AssignSite": object(&["site"], json!({ "site": string() })),
-        "Relocate": object(&["to"], json!({ "to": string(), "actor": string() })),
+        "Relocate": object(&["to"], json!({ "to": { "type": "string", "enum": ["active", "relocating", "activation_requested"] }, "actor": string(), "position": object(&["latitude", "longitude"], json!({ "latitude": { "type": "number", "minimum": -90, "maximum": 90 }, "longitude": { "type": "number", "minimum": -180, "maximum": 180 } })) })),
         "SiteBody": object(&["name", "schedule"], json!({ "name": string(), "schedule": { "type": "object" }, "org": string(), "parent": string() })),
         "Schedule": object(&["time_zone", "week"], json!({ "time_zone": string(), "week": week, "exceptions": { "type": "object" } })),
         "Level": object(&["name", "arming", "sensors", "warnings", "centre_priority"], json!({ "name": string(), "arming": { "type": "string", "enum": ["by_schedule", "always_armed", "never_armed"] }, "sensors": { "type": "array", "items": { "type": "string", "enum": ["motion", "door", "video_analytics", "tamper", "power", "panic"] } }, "warnings": object(&["siren", "strobe", "voice"], json!({ "siren": { "type": "boolean" }, "strobe": { "type": "boolean" }, "voice": { "type": "boolean" } })), "centre_priority": { "type": "integer", "minimum": 1, "maximum": 9 } })),

@@ -8,6 +8,8 @@ use jiff::{SignedDuration, Timestamp};
 use picket_access::Permission;
 use picket_proto::ids::{SiteId, UnitId};
 use picket_proto::message::CameraStatus;
+use picket_proto::position::Position;
+use picket_proto::relocation::RelocationState;
 use serde::{Deserialize, Serialize};
 
 use super::alarms::{AlarmView, Figures, view, visible_sites};
@@ -39,6 +41,10 @@ pub struct MapUnit {
     id: UnitId,
     site: Option<SiteId>,
     online: bool,
+    /// Where it stands; `None` until recorded (not on the map yet).
+    position: Option<Position>,
+    /// `active`, `relocating` or `activation_requested`.
+    relocation: RelocationState,
 }
 
 /// A unit that needs attention, and why.
@@ -46,7 +52,8 @@ pub struct MapUnit {
 pub struct Attention {
     unit: UnitId,
     site: Option<SiteId>,
-    /// `offline`, `tamper`, `camera_lost`, `disk_low`, `config_pending`.
+    /// `offline`, `tamper`, `camera_lost`, `disk_low`, `config_pending`,
+    /// `relocating` or `activation_requested` (not monitored).
     reasons: Vec<&'static str>,
     /// Since when it is offline (Unix ms), when it is.
     offline_since: Option<i64>,
@@ -96,6 +103,11 @@ fn reasons(unit: &UnitRow, tampered: bool) -> Vec<&'static str> {
     }
     if unit.site.is_some() && unit.applied_version != Some(unit.desired_version) {
         why.push("config_pending");
+    }
+    match unit.relocation {
+        RelocationState::Active => {}
+        RelocationState::Relocating => why.push("relocating"),
+        RelocationState::ActivationRequested => why.push("activation_requested"),
     }
     why
 }
@@ -163,6 +175,8 @@ pub async fn overview(
             id: u.id,
             site: u.site,
             online: u.online,
+            position: u.position,
+            relocation: u.relocation,
         })
         .collect();
     // The store read only the sites the caller may see alarms of.
@@ -198,6 +212,9 @@ mod tests {
             applied_version: applied,
             state: None,
             health,
+            relocation: RelocationState::Active,
+            relocation_supported: true,
+            position: None,
         }
     }
 
@@ -241,5 +258,14 @@ mod tests {
             .is_empty(),
             "exactly 10% free is not low; a disabled camera is not lost"
         );
+    }
+
+    #[test]
+    fn a_unit_out_of_monitoring_for_relocation_needs_attention() {
+        let mut moving = unit(true, None, Some(3));
+        moving.relocation = RelocationState::Relocating;
+        assert_eq!(reasons(&moving, false), ["relocating"]);
+        moving.relocation = RelocationState::ActivationRequested;
+        assert_eq!(reasons(&moving, false), ["activation_requested"]);
     }
 }

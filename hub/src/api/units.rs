@@ -2,13 +2,15 @@
 
 use axum::Json;
 use axum::extract::{Path, State};
-use picket_proto::ids::{SiteId, UnitId};
+use picket_proto::ids::{EventId, SiteId, UnitId};
+use picket_proto::position::Position;
 use picket_proto::relocation::{RelocationActor, RelocationState};
 use serde::{Deserialize, Serialize};
 
 use super::caller::Caller;
+use super::people::new_id;
 use super::{ApiError, ApiJson, ApiQuery, ApiState};
-use crate::store::UnitRow;
+use crate::store::{ActivationRequest, UnitRow};
 use axum::Extension;
 use axum::response::IntoResponse;
 use picket_access::{OrgKind, Permission, Role, Target};
@@ -178,6 +180,10 @@ pub async fn assign(
 #[serde(deny_unknown_fields)]
 pub struct RelocateBody {
     to: RelocationState,
+    /// With `activation_requested`: where the unit now stands (recorded
+    /// when the centre activates it).
+    #[serde(default)]
+    position: Option<Position>,
     #[serde(default = "default_actor")]
     actor: RelocationActor,
 }
@@ -216,6 +222,19 @@ pub async fn relocate(
         site.and_then(|x| state.site_org(x)),
         serde_json::json!({ "to": body.to, "as": actor }),
     );
+    if body.position.is_some() && body.to != RelocationState::ActivationRequested {
+        return Err(ApiError::Invalid(
+            "position: give the new position when asking for activation".into(),
+        ));
+    }
+    // Asking for activation puts an item in the centre's queue.
+    let request = match body.to {
+        RelocationState::ActivationRequested => Some(ActivationRequest {
+            item: new_id(EventId::from_uuid, &state)?,
+            position: body.position,
+        }),
+        _ => None,
+    };
     let now = state.clock.now();
     let to = state
         .with_store(move |s| {
@@ -223,10 +242,82 @@ pub async fn relocate(
             let to = from
                 .move_to(body.to, actor, supported)
                 .map_err(|e| ApiError::Invalid(e.to_string()))?;
-            s.set_relocation(unit, to, &audit, now)?;
+            s.set_relocation(unit, to, request.as_ref(), &audit, now)?;
             Ok(to)
         })
         .await?;
     state.publish_configs(vec![unit]).await?;
     Ok(Json(serde_json::json!({ "unit": unit, "relocation": to })))
+}
+
+/// A unit's relocation, as its customer and the centre see it.
+#[derive(Debug, Serialize)]
+pub struct RelocationView {
+    unit: UnitId,
+    /// `active`, `relocating` or `activation_requested`.
+    state: RelocationState,
+    /// Whether the unit's model can be relocated at all.
+    supported: bool,
+    /// Where it stands now, if recorded.
+    position: Option<Position>,
+    /// The latest activation request: when asked, where to, and once
+    /// decided, how (`activated`, or `rejected` with the centre's reason).
+    last_request: Option<ActivationView>,
+}
+
+/// An activation request and its decision.
+#[derive(Debug, Serialize)]
+pub struct ActivationView {
+    requested_at: jiff::Timestamp,
+    requested_position: Option<Position>,
+    /// `waiting`, `claimed` (someone in the centre is checking) or
+    /// `handled`.
+    centre: crate::centre::queue::Stage,
+    decision: Option<crate::centre::queue::Outcome>,
+    /// The centre's reason when rejected (its notes).
+    reason: Option<String>,
+    decided_at: Option<jiff::Timestamp>,
+}
+
+/// `GET /units/{unit}/relocation`.
+pub async fn relocation(
+    State(state): State<ApiState>,
+    Extension(caller): Extension<Caller>,
+    Path(unit): Path<String>,
+) -> Result<Json<RelocationView>, ApiError> {
+    let unit = parse_unit(&unit)?;
+    state
+        .check_unit(&caller, Permission::ViewUnits, unit)
+        .await?;
+    let (row, last) = state
+        .with_store(move |s| Ok((s.unit(unit)?, s.last_activation(unit)?)))
+        .await?;
+    let row = row.ok_or_else(|| ApiError::NotFound(format!("unit {unit} not found")))?;
+    let last_request = last.map(|item| {
+        let (decision, reason, decided_at) = match &item.status {
+            crate::centre::queue::Status::Handled {
+                outcome, notes, at, ..
+            } => (
+                Some(*outcome),
+                (!notes.is_empty()).then(|| notes.clone()),
+                Some(*at),
+            ),
+            _ => (None, None, None),
+        };
+        ActivationView {
+            requested_at: item.received_at,
+            requested_position: item.requested_position,
+            centre: item.status.stage(),
+            decision,
+            reason,
+            decided_at,
+        }
+    });
+    Ok(Json(RelocationView {
+        unit,
+        state: row.relocation,
+        supported: row.relocation_supported,
+        position: row.position,
+        last_request,
+    }))
 }

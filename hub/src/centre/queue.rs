@@ -19,6 +19,7 @@ use std::fmt;
 use jiff::{SignedDuration, Timestamp};
 use picket_proto::ids::{EventId, SiteId, UnitId, UserId};
 use picket_proto::level::SecurityLevel;
+use picket_proto::position::Position;
 use serde::{Deserialize, Serialize};
 
 /// The longest notes an operator may leave when handling an item, in
@@ -35,6 +36,9 @@ pub enum ItemKind {
     Tamper,
     /// A unit stopped reporting (debounced, see [`super::debounce`]).
     Offline,
+    /// A relocated unit stands in its new place; its customer asks the
+    /// centre to check it and activate monitoring again.
+    Activation,
 }
 
 /// How an operator concluded an item.
@@ -51,6 +55,11 @@ pub enum Outcome {
     PoliceCalled,
     /// A fault with the equipment rather than an event on site.
     Technical,
+    /// An activation request: checked, monitoring resumes.
+    Activated,
+    /// An activation request: the views or health are not right; the unit
+    /// goes back to relocating (the notes say why).
+    Rejected,
 }
 
 impl Outcome {
@@ -62,7 +71,17 @@ impl Outcome {
             Outcome::GuardDispatched => "Guard dispatched",
             Outcome::PoliceCalled => "Police called",
             Outcome::Technical => "Technical fault",
+            Outcome::Activated => "Activated",
+            Outcome::Rejected => "Activation rejected",
         }
+    }
+
+    /// Whether this outcome can close an item of `kind`: an activation
+    /// request ends activated or rejected, anything else with what was
+    /// found on site.
+    pub fn fits(self, kind: ItemKind) -> bool {
+        let decision = matches!(self, Outcome::Activated | Outcome::Rejected);
+        decision == (kind == ItemKind::Activation)
     }
 }
 
@@ -188,6 +207,21 @@ pub enum QueueError {
         /// The item the operator holds.
         item: EventId,
     },
+    /// The outcome does not belong to this kind of item.
+    #[error(
+        "{outcome:?} does not close an item of kind {kind:?}; an activation request ends activated or rejected, other items with what was found"
+    )]
+    OutcomeDoesNotFit {
+        /// The item's kind.
+        kind: ItemKind,
+        /// The outcome given.
+        outcome: Outcome,
+    },
+    /// Rejecting an activation needs a reason for the customer.
+    #[error(
+        "say why the activation is rejected in the notes: the customer reads them to put it right"
+    )]
+    ReasonRequired,
     /// The incident report was shared already.
     #[error("this incident report was already shared with the customer at {at}")]
     AlreadyShared {
@@ -233,6 +267,10 @@ pub struct Item {
     pub received_at: Timestamp,
     /// Where it is in its lifecycle.
     pub status: Status,
+    /// For an activation request: where the unit now stands, as the
+    /// customer gave it (recorded as the unit's position when activated).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub requested_position: Option<Position>,
 }
 
 impl Item {
@@ -253,6 +291,7 @@ impl Item {
             priority,
             received_at,
             status: Status::Waiting,
+            requested_position: None,
         }
     }
 
@@ -329,8 +368,22 @@ impl Item {
         outcome: Outcome,
         notes: &str,
     ) -> Result<(), QueueError> {
+        if !outcome.fits(self.kind) {
+            return Err(QueueError::OutcomeDoesNotFit {
+                kind: self.kind,
+                outcome,
+            });
+        }
+        if outcome == Outcome::Rejected && notes.trim().is_empty() {
+            return Err(QueueError::ReasonRequired);
+        }
         let (by, claimed_at, acknowledged_at) = match self.status {
             Status::Acknowledged { by, claimed_at, at } if by == operator => (by, claimed_at, at),
+            // An activation request is decided straight from the claim:
+            // nothing escalates while someone looks at the unit.
+            Status::Claimed { by, at } if by == operator && self.kind == ItemKind::Activation => {
+                (by, at, now)
+            }
             Status::Claimed { by, .. } | Status::Acknowledged { by, .. } if by != operator => {
                 return Err(QueueError::NotClaimant { claimant: by });
             }
@@ -461,6 +514,7 @@ pub fn priority_for(level: &SecurityLevel, kind: ItemKind) -> u8 {
     match kind {
         ItemKind::Alarm | ItemKind::Tamper => level.centre_priority,
         ItemKind::Offline => level.centre_priority.saturating_add(1),
+        ItemKind::Activation => level.centre_priority.saturating_add(2),
     }
 }
 

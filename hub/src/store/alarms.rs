@@ -139,6 +139,7 @@ impl Store {
                         priority: row.get(6)?,
                         received_at: ms(row.get(7)?)?,
                         status,
+                        requested_position: None,
                     })
                 }
                 _ => None,

@@ -41,7 +41,7 @@ pub use people::{AccountStatus, NewUser, OrgRow, UserRow};
 pub use reports::{DayCounts, NewAlarm, ReportSend};
 pub use schema::CURRENT as SCHEMA_VERSION;
 pub use signin::{LinkPurpose, LinkRefusal, SessionRow, TakenLink, TokenRow};
-pub use sites::SiteRow;
+pub use sites::{ActivationRequest, SiteRow};
 
 /// A store operation failed.
 #[derive(Debug, thiserror::Error)]
@@ -138,6 +138,12 @@ pub struct UnitRow {
     pub state: Option<ReportedState>,
     /// The last heartbeat's health.
     pub health: Option<Health>,
+    /// Where it is in the relocation cycle.
+    pub relocation: picket_proto::relocation::RelocationState,
+    /// Whether its model can be relocated.
+    pub relocation_supported: bool,
+    /// Where it stands, if known (for the map).
+    pub position: Option<picket_proto::position::Position>,
 }
 
 /// A stored event.
@@ -296,7 +302,9 @@ impl Store {
     ) -> Result<Vec<UnitRow>, StoreError> {
         let sql = format!(
             "SELECT id, site, online, status_since, last_seen, last_seq, desired_version,
-                    applied_version, state, health FROM units {filter} ORDER BY id"
+                    applied_version, state, health, relocation, relocation_supported,
+                    latitude, longitude
+             FROM units {filter} ORDER BY id"
         );
         let mut stmt = self.conn.prepare_cached(&sql)?;
         let rows = stmt.query_map(params, |r| {
@@ -311,6 +319,10 @@ impl Store {
                 applied_version: r.get(7)?,
                 state: r.get(8)?,
                 health: r.get(9)?,
+                relocation: r.get(10)?,
+                relocation_supported: r.get(11)?,
+                latitude: r.get(12)?,
+                longitude: r.get(13)?,
             })
         })?;
         let mut out = Vec::new();
@@ -330,6 +342,15 @@ impl Store {
                 applied_version: raw.applied_version,
                 state: raw.state.map(|s| from_json(&s)).transpose()?,
                 health: raw.health.map(|s| from_json(&s)).transpose()?,
+                relocation: sites::relocation_from_text(&raw.relocation)?,
+                relocation_supported: raw.relocation_supported,
+                position: match (raw.latitude, raw.longitude) {
+                    (Some(lat), Some(lon)) => Some(
+                        picket_proto::position::Position::new(lat, lon)
+                            .map_err(|e| StoreError::Encoding(e.to_string()))?,
+                    ),
+                    _ => None,
+                },
             });
         }
         Ok(out)
@@ -379,6 +400,10 @@ struct RawUnit {
     applied_version: Option<i64>,
     state: Option<String>,
     health: Option<String>,
+    relocation: String,
+    relocation_supported: bool,
+    latitude: Option<f64>,
+    longitude: Option<f64>,
 }
 
 pub(crate) fn uuid_from(bytes: &[u8]) -> Result<uuid::Uuid, StoreError> {

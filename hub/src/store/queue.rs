@@ -8,8 +8,11 @@ use picket_proto::ids::{EventId, SiteId, UnitId};
 use rusqlite::{OptionalExtension, Row, Transaction, params};
 
 use super::audit::AuditEntry;
-use super::{Store, StoreError, uuid_from};
-use crate::centre::queue::{Item, ItemKind, Status};
+use super::{Store, StoreError, from_json, uuid_from};
+use crate::centre::queue::{Item, ItemKind, Outcome, Status};
+use picket_proto::relocation::RelocationState;
+
+use super::sites::{bump_units, relocation_text};
 
 /// Raises a queue item for a newly stored event, if it is an alarm or a
 /// tamper from a unit that is placed on a site and active (a unit in
@@ -46,6 +49,7 @@ fn kind_text(kind: ItemKind) -> &'static str {
         ItemKind::Alarm => "alarm",
         ItemKind::Tamper => "tamper",
         ItemKind::Offline => "offline",
+        ItemKind::Activation => "activation",
     }
 }
 
@@ -54,11 +58,13 @@ pub(super) fn kind_from(text: &str) -> Result<ItemKind, StoreError> {
         "alarm" => Ok(ItemKind::Alarm),
         "tamper" => Ok(ItemKind::Tamper),
         "offline" => Ok(ItemKind::Offline),
+        "activation" => Ok(ItemKind::Activation),
         other => Err(StoreError::Encoding(format!("queue item kind {other:?}"))),
     }
 }
 
-pub(super) const COLUMNS: &str = "id, kind, site, unit, priority, received_at, status";
+pub(super) const COLUMNS: &str =
+    "id, kind, site, unit, priority, received_at, status, requested_position";
 
 pub(super) fn item(row: &Row<'_>) -> Result<Item, StoreError> {
     let id = |i: usize| -> Result<uuid::Uuid, StoreError> { uuid_from(&row.get::<_, Vec<u8>>(i)?) };
@@ -74,6 +80,10 @@ pub(super) fn item(row: &Row<'_>) -> Result<Item, StoreError> {
         received_at: Timestamp::from_millisecond(received)
             .map_err(|e| StoreError::Encoding(e.to_string()))?,
         status: serde_json::from_str(&status).map_err(|e| StoreError::Encoding(e.to_string()))?,
+        requested_position: row
+            .get::<_, Option<String>>(7)?
+            .map(|p| from_json(&p))
+            .transpose()?,
     })
 }
 
@@ -90,6 +100,16 @@ impl Store {
             items.push(item(row)?);
         }
         Ok(items)
+    }
+
+    /// A unit's latest activation request, open or decided.
+    pub fn last_activation(&self, unit: UnitId) -> Result<Option<Item>, StoreError> {
+        let mut stmt = self.conn.prepare_cached(&format!(
+            "SELECT {COLUMNS} FROM queue_items WHERE unit = ?1 AND kind = 'activation'
+             ORDER BY received_at DESC, id DESC LIMIT 1"
+        ))?;
+        let mut rows = stmt.query(params![unit.as_bytes().as_slice()])?;
+        rows.next()?.map(item).transpose()
     }
 
     /// One item.
@@ -111,38 +131,90 @@ impl Store {
         audit: &AuditEntry,
         now: Timestamp,
     ) -> Result<(), StoreError> {
-        let encode =
-            |s: &Status| serde_json::to_string(s).map_err(|e| StoreError::Encoding(e.to_string()));
-        let (before, status) = (encode(before)?, encode(&after.status)?);
-        self.audited(audit, now, |tx| {
-            let changed = tx
-                .prepare_cached(
-                    "UPDATE queue_items SET status = ?2, open = ?3 WHERE id = ?1 AND status = ?4",
-                )?
-                .execute(params![
-                    after.id.as_bytes().as_slice(),
-                    status,
-                    !after.is_handled(),
-                    before
-                ])?;
-            if changed == 0 {
-                let exists = tx
-                    .query_row(
-                        "SELECT 1 FROM queue_items WHERE id = ?1",
-                        params![after.id.as_bytes().as_slice()],
-                        |_| Ok(()),
-                    )
-                    .optional()?;
-                return Err(match exists {
-                    Some(()) => StoreError::Conflict(
-                        "the item changed meanwhile (another operator?); reload the queue".into(),
-                    ),
-                    None => StoreError::NotFound(format!("queue item {}", after.id)),
-                });
+        self.audited(audit, now, |tx| write_item(tx, before, after))
+    }
+
+    /// Writes a decided activation request (as [`Store::update_queue_item`])
+    /// and applies it to the unit in the same transaction: activated, the
+    /// unit is monitored again at the position the request gave; rejected,
+    /// it goes back to relocating. The unit must still be waiting for
+    /// activation.
+    pub fn decide_activation(
+        &mut self,
+        before: &Status,
+        after: &Item,
+        audit: &AuditEntry,
+        now: Timestamp,
+    ) -> Result<(), StoreError> {
+        let activated = match &after.status {
+            Status::Handled { outcome, .. } => *outcome == Outcome::Activated,
+            _ => {
+                return Err(StoreError::Conflict(
+                    "an activation request is decided by handling it".into(),
+                ));
             }
-            Ok(())
+        };
+        self.audited(audit, now, |tx| {
+            write_item(tx, before, after)?;
+            let unit = after.unit.as_bytes();
+            let (to, position) = if activated {
+                (RelocationState::Active, after.requested_position)
+            } else {
+                (RelocationState::Relocating, None)
+            };
+            let n = tx.execute(
+                "UPDATE units SET relocation = ?2 WHERE id = ?1 AND relocation = 'activation_requested'",
+                params![unit.as_slice(), relocation_text(to)],
+            )?;
+            if n == 0 {
+                return Err(StoreError::Conflict(format!(
+                    "unit {} is no longer waiting for activation (moved meanwhile); reload the queue",
+                    after.unit
+                )));
+            }
+            if let Some(p) = position {
+                tx.execute(
+                    "UPDATE units SET latitude = ?2, longitude = ?3, position_at = ?4 WHERE id = ?1",
+                    params![unit.as_slice(), p.latitude(), p.longitude(), now.as_millisecond()],
+                )?;
+            }
+            bump_units(tx, &[after.unit])
         })
     }
+}
+
+/// Writes `after` over an item whose status is still `before`; a conflict
+/// if someone changed it meanwhile.
+fn write_item(tx: &Transaction<'_>, before: &Status, after: &Item) -> Result<(), StoreError> {
+    let encode =
+        |s: &Status| serde_json::to_string(s).map_err(|e| StoreError::Encoding(e.to_string()));
+    let (before, status) = (encode(before)?, encode(&after.status)?);
+    let changed = tx
+        .prepare_cached(
+            "UPDATE queue_items SET status = ?2, open = ?3 WHERE id = ?1 AND status = ?4",
+        )?
+        .execute(params![
+            after.id.as_bytes().as_slice(),
+            status,
+            !after.is_handled(),
+            before
+        ])?;
+    if changed == 0 {
+        let exists = tx
+            .query_row(
+                "SELECT 1 FROM queue_items WHERE id = ?1",
+                params![after.id.as_bytes().as_slice()],
+                |_| Ok(()),
+            )
+            .optional()?;
+        return Err(match exists {
+            Some(()) => StoreError::Conflict(
+                "the item changed meanwhile (another operator?); reload the queue".into(),
+            ),
+            None => StoreError::NotFound(format!("queue item {}", after.id)),
+        });
+    }
+    Ok(())
 }
 
 #[cfg(test)]

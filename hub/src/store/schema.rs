@@ -256,6 +256,13 @@ const MIGRATIONS: &[&str] = &[
     "UPDATE queue_items
      SET status = json_set(status, '$.shared_at', json_extract(status, '$.at'))
      WHERE json_extract(status, '$.state') = 'handled';",
+    // 13: where each unit stands (for the map; set when the centre
+    // activates a relocated unit, later by installers), and the position
+    // an activation request gives.
+    "ALTER TABLE units ADD COLUMN latitude REAL;
+    ALTER TABLE units ADD COLUMN longitude REAL;
+    ALTER TABLE units ADD COLUMN position_at INTEGER;  -- Unix ms it was recorded
+    ALTER TABLE queue_items ADD COLUMN requested_position TEXT;  -- JSON Position",
 ];
 
 /// The schema version this build writes.

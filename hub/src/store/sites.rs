@@ -9,6 +9,7 @@ use picket_proto::disarm::TemporaryDisarm;
 use picket_proto::ids::{SiteId, UnitId};
 use picket_proto::level::SecurityLevel;
 use picket_proto::message::{ClipSettings, ConfigVersion, DesiredConfig};
+use picket_proto::position::Position;
 use picket_proto::relocation::RelocationState;
 use picket_proto::schedule::{ScheduleSpec, WeeklySchedule};
 use rusqlite::{OptionalExtension, Transaction, params};
@@ -17,6 +18,15 @@ use jiff::Timestamp;
 
 use super::audit::{AuditEntry, one_row};
 use super::{Store, StoreError, from_json, json, uuid_from};
+
+/// An activation request made with a relocation move.
+#[derive(Debug, Clone)]
+pub struct ActivationRequest {
+    /// The queue item's id (new, time-ordered).
+    pub item: picket_proto::ids::EventId,
+    /// Where the unit now stands, if the customer gave it.
+    pub position: Option<Position>,
+}
 
 /// A site as stored.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
@@ -129,22 +139,71 @@ impl Store {
         })
     }
 
-    /// Sets a unit's relocation state (the caller checked the move).
+    /// Sets a unit's relocation state (the caller checked the move). A move
+    /// ends any open activation request of the unit (withdrawn, or decided
+    /// outside the queue); with `request`, the move asks for activation and
+    /// raises an item in the centre's queue (the unit must be on a site).
     pub fn set_relocation(
         &mut self,
         unit: UnitId,
         state: RelocationState,
+        request: Option<&ActivationRequest>,
         audit: &AuditEntry,
         now: Timestamp,
     ) -> Result<(), StoreError> {
         self.audited(audit, now, |tx| {
+            let key = unit.as_bytes();
             let n = tx.execute(
                 "UPDATE units SET relocation = ?2 WHERE id = ?1",
-                params![unit.as_bytes().as_slice(), relocation_text(state)],
+                params![key.as_slice(), relocation_text(state)],
             )?;
             one_row(n, || format!("unit {unit}"))?;
+            tx.execute(
+                "DELETE FROM queue_items WHERE unit = ?1 AND kind = 'activation' AND open = 1",
+                params![key.as_slice()],
+            )?;
+            if let Some(request) = request {
+                let waiting = json(&crate::centre::queue::Status::Waiting)?;
+                let position = request.position.as_ref().map(json).transpose()?;
+                let raised = tx.execute(
+                    "INSERT INTO queue_items (id, kind, site, unit, priority, received_at, status, requested_position)
+                     SELECT ?1, 'activation', u.site, u.id,
+                            MIN(COALESCE(json_extract(s.level, '$.centre_priority'), 5) + 2, 255), ?3, ?4, ?5
+                     FROM units u JOIN sites s ON s.id = u.site WHERE u.id = ?2",
+                    params![
+                        request.item.as_bytes().as_slice(),
+                        key.as_slice(),
+                        now.as_millisecond(),
+                        waiting,
+                        position
+                    ],
+                )?;
+                if raised == 0 {
+                    return Err(StoreError::Conflict(format!(
+                        "unit {unit} is on no site; assign it to a site before asking for activation"
+                    )));
+                }
+            }
             bump_units(tx, &[unit])
         })
+    }
+
+    /// Where a unit stands, if known.
+    pub fn unit_position(&self, unit: UnitId) -> Result<Option<Position>, StoreError> {
+        let row: Option<(Option<f64>, Option<f64>)> = self
+            .conn
+            .query_row(
+                "SELECT latitude, longitude FROM units WHERE id = ?1",
+                params![unit.as_bytes().as_slice()],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()?;
+        match row {
+            Some((Some(lat), Some(lon))) => Position::new(lat, lon)
+                .map(Some)
+                .map_err(|e| StoreError::Encoding(e.to_string())),
+            _ => Ok(None),
+        }
     }
 
     /// A unit's relocation state and whether its model supports relocation.
@@ -252,7 +311,7 @@ pub(super) fn bump_site(tx: &Transaction<'_>, site: SiteId) -> Result<Vec<UnitId
     Ok(units)
 }
 
-fn bump_units(tx: &Transaction<'_>, units: &[UnitId]) -> Result<(), StoreError> {
+pub(super) fn bump_units(tx: &Transaction<'_>, units: &[UnitId]) -> Result<(), StoreError> {
     let mut next = tx.prepare_cached(
         "UPDATE units SET desired_version = (SELECT COALESCE(MAX(desired_version), 0) + 1 FROM units)
          WHERE id = ?1",
@@ -264,7 +323,7 @@ fn bump_units(tx: &Transaction<'_>, units: &[UnitId]) -> Result<(), StoreError> 
 }
 
 /// Relocation states are stored as their snake_case names.
-fn relocation_text(state: RelocationState) -> &'static str {
+pub(super) fn relocation_text(state: RelocationState) -> &'static str {
     match state {
         RelocationState::Active => "active",
         RelocationState::Relocating => "relocating",
@@ -272,7 +331,7 @@ fn relocation_text(state: RelocationState) -> &'static str {
     }
 }
 
-fn relocation_from_text(text: &str) -> Result<RelocationState, StoreError> {
+pub(super) fn relocation_from_text(text: &str) -> Result<RelocationState, StoreError> {
     [
         RelocationState::Active,
         RelocationState::Relocating,
@@ -281,4 +340,18 @@ fn relocation_from_text(text: &str) -> Result<RelocationState, StoreError> {
     .into_iter()
     .find(|s| relocation_text(*s) == text)
     .ok_or_else(|| StoreError::Encoding(format!("unknown relocation state {text:?}")))
+}
+
+#[cfg(test)]
+impl Store {
+    /// Marks a unit's model as (not) relocatable; provisioning will record
+    /// the model's capabilities (the installers' issue).
+    pub(crate) fn set_relocation_supported_for_test(&self, unit: UnitId, supported: bool) {
+        self.conn
+            .execute(
+                "UPDATE units SET relocation_supported = ?2 WHERE id = ?1",
+                params![unit.as_bytes().as_slice(), supported],
+            )
+            .unwrap();
+    }
 }

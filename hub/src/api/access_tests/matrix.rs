@@ -71,6 +71,7 @@ subsite.create    AAD   ADD    DDD     DDD     DDD    AAA     DDD    DDD      DD
 unit.events       AAD   ADD    ADD     ADD     ADD    AAA     AAA    AAA      AAA     AAD    AAD
 unit.claim        DDD   DDD    DDD     DDD     DDD    AAA     AAA    AAA      AAA     DDD    DDD
 unit.relocate     AAD   ADD    ADD     DDD     DDD    AAA     AAA    AAA      AAA     DDD    DDD
+unit.relocation   AAD   ADD    ADD     ADD     ADD    AAA     AAA    AAA      AAA     AAD    AAD
 org.sites.list    AAD   AAD    AAD     AAD     AAD    AAA     AAA    AAA      AAA     AAD    AAD
 org.sites.create  AAD   DDD    DDD     DDD     DDD    AAA     DDD    DDD      DDD     DDD    DDD
 org.users.list    AAD   AAD    AAD     AAD     AAD    AAA     DDD    DDD      DDD     DDD    DDD
@@ -379,6 +380,7 @@ impl World {
                 format!("/api/v1/units/{unit}/relocation"),
                 Some(json!({ "to": "active" })),
             ),
+            "unit.relocation" => ("GET", format!("/api/v1/units/{unit}/relocation"), None),
             "org.sites.list" => ("GET", format!("/api/v1/organisations/{org}/sites"), None),
             "org.sites.create" => (
                 "POST",

@@ -7,6 +7,7 @@ mod dealer;
 mod levels;
 mod matrix;
 mod people;
+mod relocation;
 mod schedule;
 mod signin;
 mod sites;

@@ -543,3 +543,71 @@ fn a_report_stored_before_review_existed_reads_as_awaiting_review() {
         }
     ));
 }
+
+fn activation_request() -> Item {
+    let mut it = item(7, 5, 0);
+    it.kind = ItemKind::Activation;
+    it
+}
+
+#[test]
+fn an_activation_request_is_decided_from_the_claim_and_only_as_activated_or_rejected() {
+    let mut it = activation_request();
+    it.claim(user(ANN), at(10), None).unwrap();
+    for outcome in [Outcome::FalseAlarm, Outcome::Intruder, Outcome::Technical] {
+        assert_eq!(
+            it.clone().handle(user(ANN), at(20), outcome, "x"),
+            Err(QueueError::OutcomeDoesNotFit {
+                kind: ItemKind::Activation,
+                outcome
+            })
+        );
+    }
+    assert_eq!(
+        it.clone().handle(user(ANN), at(20), Outcome::Rejected, " \n"),
+        Err(QueueError::ReasonRequired)
+    );
+    assert!(matches!(
+        it.clone().handle(user(BOB), at(20), Outcome::Activated, ""),
+        Err(QueueError::NotClaimant { .. })
+    ));
+    it.handle(user(ANN), at(20), Outcome::Activated, "").unwrap();
+    assert!(matches!(
+        it.status,
+        Status::Handled {
+            claimed_at,
+            acknowledged_at,
+            at: done,
+            outcome: Outcome::Activated,
+            ..
+        } if claimed_at == at(10) && acknowledged_at == at(20) && done == at(20)
+    ));
+}
+
+#[test]
+fn an_alarm_cannot_be_closed_as_an_activation_decision() {
+    let mut it = acknowledged(ANN, 5, 8);
+    for outcome in [Outcome::Activated, Outcome::Rejected] {
+        assert!(matches!(
+            it.handle(user(ANN), at(20), outcome, "reason"),
+            Err(QueueError::OutcomeDoesNotFit { .. })
+        ));
+    }
+    let mut claimed_only = claimed(ANN, 5);
+    assert!(
+        matches!(
+            claimed_only.handle(user(ANN), at(20), Outcome::FalseAlarm, ""),
+            Err(QueueError::WrongStatus { .. })
+        ),
+        "an alarm is acknowledged before it is handled"
+    );
+}
+
+#[test]
+fn activation_requests_are_two_steps_less_urgent_than_the_sites_alarms() {
+    let level = SecurityLevel::standard();
+    assert_eq!(
+        priority_for(&level, ItemKind::Activation),
+        level.centre_priority + 2
+    );
+}

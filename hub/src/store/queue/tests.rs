@@ -144,6 +144,7 @@ fn a_unit_in_relocation_raises_nothing() {
         .set_relocation(
             unit(1),
             RelocationState::Relocating,
+            None,
             &audit("relocate"),
             t(1),
         )
