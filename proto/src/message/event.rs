@@ -60,6 +60,12 @@ pub enum EventKind {
         /// The sensor's id.
         sensor: String,
     },
+    /// The tampered enclosure or sensor is closed again. A tamper restored
+    /// within the centre's debounce time raises no queue item.
+    TamperRestored {
+        /// The sensor's id.
+        sensor: String,
+    },
     /// Mains or battery changes.
     Power(PowerEvent),
     /// A camera stopped delivering video.
@@ -116,6 +122,7 @@ impl EventKind {
             EventKind::Alarm { .. } => "alarm",
             EventKind::Activity { .. } => "activity",
             EventKind::Tamper { .. } => "tamper",
+            EventKind::TamperRestored { .. } => "tamper_restored",
             EventKind::Power(_) => "power",
             EventKind::CameraLost { .. } => "camera_lost",
             EventKind::CameraRestored { .. } => "camera_restored",
@@ -188,6 +195,9 @@ impl OpenEnum for EventKind {
                 }
             }
             "tamper" => EventKind::Tamper {
+                sensor: map.next_value::<SensorPayload>()?.sensor,
+            },
+            "tamper_restored" => EventKind::TamperRestored {
                 sensor: map.next_value::<SensorPayload>()?.sensor,
             },
             "power" => EventKind::Power(map.next_value()?),

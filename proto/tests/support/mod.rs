@@ -127,6 +127,17 @@ pub fn samples() -> Vec<(&'static str, Envelope)> {
             })),
         ),
         (
+            "event_tamper_restored",
+            env(Body::Event(Event {
+                id: id("019abcde00017000800000000000a003"),
+                seq: 43,
+                at: ts("2026-11-22T09:00:04Z"),
+                kind: EventKind::TamperRestored {
+                    sensor: "tamper-1".into(),
+                },
+            })),
+        ),
+        (
             "reported_state",
             env(Body::ReportedState(ReportedState {
                 applied_config: Some(ConfigVersion(42)),
