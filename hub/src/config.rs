@@ -23,6 +23,7 @@
 //! [centre]
 //! escalate_after_s = 120            # an alarm unacknowledged this long is escalated
 //! offline_debounce_s = 60           # a unit offline this long raises a queue item
+//! tamper_debounce_s = 10            # a tamper not restored within this raises one
 //!
 //! [reports]
 //! daily_at = "07:00"                # daily summaries go out at this time in each site's time zone
@@ -152,6 +153,11 @@ pub struct CentreConfig {
     /// seconds (default 60; shorter blips raise nothing).
     #[serde(default = "default_offline_debounce")]
     pub offline_debounce_s: u32,
+    /// A tamper not restored within this raises a `tamper` item, in
+    /// seconds (default 10; an enclosure opened and closed sooner raises
+    /// nothing, though the events are kept).
+    #[serde(default = "default_tamper_debounce")]
+    pub tamper_debounce_s: u32,
 }
 
 impl Default for CentreConfig {
@@ -159,6 +165,7 @@ impl Default for CentreConfig {
         CentreConfig {
             escalate_after_s: default_escalate_after(),
             offline_debounce_s: default_offline_debounce(),
+            tamper_debounce_s: default_tamper_debounce(),
         }
     }
 }
@@ -169,6 +176,10 @@ fn default_escalate_after() -> u32 {
 
 fn default_offline_debounce() -> u32 {
     60
+}
+
+fn default_tamper_debounce() -> u32 {
+    10
 }
 
 /// Supervision timing.

@@ -47,14 +47,15 @@ pub fn spawn(
     store: Store,
     publisher: PublishSender,
     supervisor: Supervisor,
-    offline_debounce: jiff::SignedDuration,
+    debounce: Debounce,
     clock: Arc<dyn Clock>,
     stop: Arc<AtomicBool>,
     stats: Arc<IngestStats>,
 ) -> std::io::Result<thread::JoinHandle<()>> {
     let mut ingest = Ingest {
-        offline_debounce,
+        debounce,
         offline_checked: None,
+        tamper_checked: None,
         received: 0,
         rx,
         store,
@@ -68,11 +69,22 @@ pub fn spawn(
         .spawn(move || ingest.run(&stop))
 }
 
+/// How long offline and tamper must last before they raise a queue item
+/// (`[centre]` in the config).
+#[derive(Debug, Clone, Copy)]
+pub struct Debounce {
+    /// A unit offline this long raises an `offline` item.
+    pub offline: jiff::SignedDuration,
+    /// A tamper not restored within this raises a `tamper` item.
+    pub tamper: jiff::SignedDuration,
+}
+
 struct Ingest {
-    /// A unit offline this long raises a queue item.
-    offline_debounce: jiff::SignedDuration,
+    debounce: Debounce,
     /// When offline items were last raised.
     offline_checked: Option<jiff::Timestamp>,
+    /// When tamper spells were last judged.
+    tamper_checked: Option<jiff::Timestamp>,
     /// Messages from units in the current batch (the batch may also hold
     /// status changes the hub derived itself).
     received: u64,
@@ -216,10 +228,24 @@ impl Ingest {
             .is_none_or(|at| now.duration_since(at) >= jiff::SignedDuration::from_secs(5));
         if due {
             self.offline_checked = Some(now);
-            match self.store.raise_offline_items(now, self.offline_debounce) {
+            match self.store.raise_offline_items(now, self.debounce.offline) {
                 Ok(0) => {}
                 Ok(n) => tracing::info!(items = n, "offline units raised queue items"),
                 Err(e) => tracing::error!(error = %e, "cannot raise offline queue items"),
+            }
+        }
+        // Tamper is judged every second: its debounce is seconds long.
+        let due = self
+            .tamper_checked
+            .is_none_or(|at| now.duration_since(at) >= jiff::SignedDuration::from_secs(1));
+        if due {
+            self.tamper_checked = Some(now);
+            match self.store.raise_tamper_items(now, self.debounce.tamper) {
+                Ok(0) => {}
+                Ok(n) => {
+                    tracing::info!(items = n, "tamper lasting the debounce raised queue items")
+                }
+                Err(e) => tracing::error!(error = %e, "cannot raise tamper queue items"),
             }
         }
     }

@@ -103,7 +103,10 @@ pub async fn start(config: &HubConfig, clock: Arc<dyn Clock>) -> Result<Hub, Sta
         store,
         publisher.clone(),
         supervisor,
-        SignedDuration::from_secs(i64::from(config.centre.offline_debounce_s)),
+        ingest::Debounce {
+            offline: SignedDuration::from_secs(i64::from(config.centre.offline_debounce_s)),
+            tamper: SignedDuration::from_secs(i64::from(config.centre.tamper_debounce_s)),
+        },
         clock.clone(),
         stop.clone(),
         stats.clone(),

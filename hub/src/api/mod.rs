@@ -14,6 +14,7 @@ pub mod caller;
 mod centre;
 mod contacts;
 mod dealer;
+mod fleet;
 mod levels;
 pub mod openapi;
 #[cfg(test)]
@@ -374,6 +375,7 @@ pub fn router(state: ApiState) -> Router {
             axum::routing::delete(contacts::remove),
         )
         .route("/overview", get(overview::overview))
+        .route("/fleet", get(fleet::fleet))
         .route("/alarms", get(alarms::list))
         .route("/alarms/{id}", get(alarms::get))
         .route("/response-times", get(alarms::times))

@@ -423,6 +423,14 @@ pub const OPERATIONS: &[Operation] = &[
     ),
     op(
         "get",
+        "/fleet",
+        "Fleet health (view_fleet): counts of each problem over the units I watch, then the units (all, or ?problem=offline/tamper/camera_lost/disk_low/config_pending/relocating/activation_requested/any; ?site=) with online/offline since when, last heard, cameras, disk, tamper, relocation; paged by id with after and limit (default 200, at most 1000).",
+        Caller,
+        None,
+        200,
+    ),
+    op(
+        "get",
         "/alarms",
         "Alarms newest first on sites the caller may see alarms of; filters site, unit, from, to, status (waiting/claimed/acknowledged/handled/none), outcome; paging with before and limit (view_alarms).",
         Caller,

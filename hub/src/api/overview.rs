@@ -79,12 +79,12 @@ pub struct Overview {
 }
 
 /// Why `unit` needs attention (empty: it does not).
-fn reasons(unit: &UnitRow, tampered: bool) -> Vec<&'static str> {
+pub(super) fn reasons(unit: &UnitRow, tampered: bool) -> Vec<&'static str> {
     let mut why = Vec::new();
     if !unit.online {
         why.push("offline");
     }
-    if tampered {
+    if tampered || unit.tamper_since.is_some() {
         why.push("tamper");
     }
     if let Some(health) = &unit.health {
@@ -215,6 +215,7 @@ mod tests {
             relocation: RelocationState::Active,
             relocation_supported: true,
             position: None,
+            tamper_since: None,
         }
     }
 

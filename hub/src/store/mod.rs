@@ -144,6 +144,9 @@ pub struct UnitRow {
     pub relocation_supported: bool,
     /// Where it stands, if known (for the map).
     pub position: Option<picket_proto::position::Position>,
+    /// Since when (unit clock, Unix ms) its enclosure is open: a tamper
+    /// not yet restored.
+    pub tamper_since: Option<i64>,
 }
 
 /// A stored event.
@@ -207,6 +210,17 @@ impl Store {
             let mut state = tx.prepare_cached(
                 "UPDATE units SET state = ?2, applied_version = ?3, config_error = ?4 WHERE id = ?1",
             )?;
+            // A tamper opens a spell unless one is open (a restored spell
+            // not yet judged is replaced: a new tamper follows it).
+            let mut tamper_open = tx.prepare_cached(
+                "UPDATE units SET tamper_event = ?2, tamper_since = ?3, tamper_received = ?4,
+                                  tamper_restored_at = NULL
+                 WHERE id = ?1 AND (tamper_since IS NULL OR tamper_restored_at IS NOT NULL)",
+            )?;
+            let mut tamper_closed = tx.prepare_cached(
+                "UPDATE units SET tamper_restored_at = MAX(?2, tamper_since)
+                 WHERE id = ?1 AND tamper_since IS NOT NULL AND tamper_restored_at IS NULL",
+            )?;
             let mut status = tx.prepare_cached(
                 "UPDATE units SET online = ?2, status_since = ?3 WHERE id = ?1 AND online != ?2",
             )?;
@@ -227,13 +241,28 @@ impl Store {
                             event.kind.tag(),
                             body
                         ])? == 1;
-                        let raises = match event.kind {
-                            EventKind::Alarm { .. } => Some(ItemKind::Alarm),
-                            EventKind::Tamper { .. } => Some(ItemKind::Tamper),
-                            _ => None,
-                        };
-                        if let (true, Some(kind)) = (new, raises) {
-                            queue::raise(&tx, event.id, kind, unit, now_ms)?;
+                        // An alarm goes to the centre at once; tamper
+                        // only once its spell has lasted the debounce
+                        // time (`raise_tamper_items`).
+                        match event.kind {
+                            EventKind::Alarm { .. } if new => {
+                                queue::raise(&tx, event.id, ItemKind::Alarm, unit, now_ms)?;
+                            }
+                            EventKind::Tamper { .. } if new => {
+                                tamper_open.execute(params![
+                                    unit.as_bytes().as_slice(),
+                                    event.id.as_bytes().as_slice(),
+                                    event.at.as_millisecond(),
+                                    now_ms
+                                ])?;
+                            }
+                            EventKind::TamperRestored { .. } if new => {
+                                tamper_closed.execute(params![
+                                    unit.as_bytes().as_slice(),
+                                    event.at.as_millisecond()
+                                ])?;
+                            }
+                            _ => {}
                         }
                         seq.execute(params![unit.as_bytes().as_slice(), event.seq as i64])?;
                         match acks.iter_mut().find(|(u, _)| *u == unit) {
@@ -303,7 +332,8 @@ impl Store {
         let sql = format!(
             "SELECT id, site, online, status_since, last_seen, last_seq, desired_version,
                     applied_version, state, health, relocation, relocation_supported,
-                    latitude, longitude
+                    latitude, longitude,
+                    CASE WHEN tamper_restored_at IS NULL THEN tamper_since END
              FROM units {filter} ORDER BY id"
         );
         let mut stmt = self.conn.prepare_cached(&sql)?;
@@ -323,6 +353,7 @@ impl Store {
                 relocation_supported: r.get(11)?,
                 latitude: r.get(12)?,
                 longitude: r.get(13)?,
+                tamper_since: r.get(14)?,
             })
         })?;
         let mut out = Vec::new();
@@ -344,6 +375,7 @@ impl Store {
                 health: raw.health.map(|s| from_json(&s)).transpose()?,
                 relocation: sites::relocation_from_text(&raw.relocation)?,
                 relocation_supported: raw.relocation_supported,
+                tamper_since: raw.tamper_since,
                 position: match (raw.latitude, raw.longitude) {
                     (Some(lat), Some(lon)) => Some(
                         picket_proto::position::Position::new(lat, lon)
@@ -404,6 +436,7 @@ struct RawUnit {
     relocation_supported: bool,
     latitude: Option<f64>,
     longitude: Option<f64>,
+    tamper_since: Option<i64>,
 }
 
 pub(crate) fn uuid_from(bytes: &[u8]) -> Result<uuid::Uuid, StoreError> {

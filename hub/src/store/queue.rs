@@ -221,6 +221,46 @@ fn write_item(tx: &Transaction<'_>, before: &Status, after: &Item) -> Result<(),
 mod tests;
 
 impl Store {
+    /// Judges tamper spells at `now`: a spell that has lasted `debounce`
+    /// (still open for that long since the hub received it, or restored
+    /// after that long by the unit's clock) raises a `tamper` item, once,
+    /// for an active unit on a site, with the spell's first tamper event as
+    /// its id; shorter restored spells raise nothing. Restored spells are
+    /// then closed. Returns how many items were raised.
+    pub fn raise_tamper_items(
+        &mut self,
+        now: Timestamp,
+        debounce: jiff::SignedDuration,
+    ) -> Result<usize, StoreError> {
+        let waiting = serde_json::to_string(&Status::Waiting)
+            .map_err(|e| StoreError::Encoding(e.to_string()))?;
+        let (now_ms, debounce_ms) = (now.as_millisecond(), debounce.as_millis() as i64);
+        let tx = self
+            .conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let raised = tx
+            .prepare_cached(
+                "INSERT OR IGNORE INTO queue_items (id, kind, site, unit, priority, received_at, status)
+                 SELECT u.tamper_event, 'tamper', u.site, u.id,
+                        COALESCE(json_extract(s.level, '$.centre_priority'), 5), ?1, ?2
+                 FROM units u INDEXED BY units_tampered JOIN sites s ON s.id = u.site
+                 WHERE u.tamper_since IS NOT NULL AND u.relocation = 'active'
+                   AND CASE WHEN u.tamper_restored_at IS NULL
+                            THEN ?1 - u.tamper_received >= ?3
+                            ELSE u.tamper_restored_at - u.tamper_since >= ?3 END",
+            )?
+            .execute(params![now_ms, waiting, debounce_ms])?;
+        tx.execute(
+            "UPDATE units INDEXED BY units_tampered
+             SET tamper_event = NULL, tamper_since = NULL, tamper_received = NULL,
+                 tamper_restored_at = NULL
+             WHERE tamper_since IS NOT NULL AND tamper_restored_at IS NOT NULL",
+            [],
+        )?;
+        tx.commit()?;
+        Ok(raised)
+    }
+
     /// Raises an `offline` item for every active unit on a site that has
     /// been offline for at least `debounce`, once per offline spell (a blip
     /// shorter than `debounce` raises nothing; an item handled while the

@@ -263,6 +263,16 @@ const MIGRATIONS: &[&str] = &[
     ALTER TABLE units ADD COLUMN longitude REAL;
     ALTER TABLE units ADD COLUMN position_at INTEGER;  -- Unix ms it was recorded
     ALTER TABLE queue_items ADD COLUMN requested_position TEXT;  -- JSON Position",
+    // 14: tamper is debounced like offline: a unit's tamper spell runs
+    // from its first tamper event to tamper_restored, and raises a queue
+    // item only once it has lasted the debounce time. The spell's length
+    // is measured on the unit's clock (tamper and restore may arrive late,
+    // together); an open spell's age on the hub's clock from its receipt.
+    "ALTER TABLE units ADD COLUMN tamper_event BLOB;        -- first tamper event of the spell
+    ALTER TABLE units ADD COLUMN tamper_since INTEGER;      -- its unit time, Unix ms
+    ALTER TABLE units ADD COLUMN tamper_received INTEGER;   -- its hub receipt, Unix ms
+    ALTER TABLE units ADD COLUMN tamper_restored_at INTEGER; -- the restore's unit time
+    CREATE INDEX units_tampered ON units(id) WHERE tamper_since IS NOT NULL;",
 ];
 
 /// The schema version this build writes.

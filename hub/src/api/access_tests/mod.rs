@@ -4,6 +4,7 @@
 mod centre;
 mod contacts;
 mod dealer;
+mod fleet;
 mod levels;
 mod matrix;
 mod people;

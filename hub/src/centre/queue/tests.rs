@@ -564,14 +564,16 @@ fn an_activation_request_is_decided_from_the_claim_and_only_as_activated_or_reje
         );
     }
     assert_eq!(
-        it.clone().handle(user(ANN), at(20), Outcome::Rejected, " \n"),
+        it.clone()
+            .handle(user(ANN), at(20), Outcome::Rejected, " \n"),
         Err(QueueError::ReasonRequired)
     );
     assert!(matches!(
         it.clone().handle(user(BOB), at(20), Outcome::Activated, ""),
         Err(QueueError::NotClaimant { .. })
     ));
-    it.handle(user(ANN), at(20), Outcome::Activated, "").unwrap();
+    it.handle(user(ANN), at(20), Outcome::Activated, "")
+        .unwrap();
     assert!(matches!(
         it.status,
         Status::Handled {

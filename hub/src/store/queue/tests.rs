@@ -2,6 +2,7 @@ use super::*;
 use crate::centre::queue::Outcome;
 use crate::store::Incoming;
 use crate::store::testkit::{audit, t};
+use jiff::SignedDuration;
 use picket_proto::arming::ArmState;
 use picket_proto::ids::UserId;
 use picket_proto::level::{SecurityLevel, SensorKind};
@@ -78,21 +79,11 @@ fn commit(store: &mut Store, unit: UnitId, event: Event, at: Timestamp) {
 }
 
 #[test]
-fn an_alarm_or_tamper_on_a_site_is_queued_once_with_the_sites_priority() {
+fn an_alarm_on_a_site_is_queued_at_once_and_a_lasting_tamper_after_the_debounce() {
     let (_dir, mut store) = open();
     commit(&mut store, unit(1), alarm(1), t(10));
     commit(&mut store, unit(1), alarm(1), t(11)); // redelivered
-    commit(
-        &mut store,
-        unit(2),
-        event(
-            2,
-            EventKind::Tamper {
-                sensor: "lid".into(),
-            },
-        ),
-        t(12),
-    );
+    commit(&mut store, unit(2), tamper(2, 0), t(12));
     commit(
         &mut store,
         unit(2),
@@ -107,34 +98,118 @@ fn an_alarm_or_tamper_on_a_site_is_queued_once_with_the_sites_priority() {
         t(13),
     );
     commit(&mut store, unit(3), alarm(4), t(14)); // no site
-    let queue = store.open_queue().unwrap();
-    assert_eq!(
-        queue
+    let summary = |store: &Store| {
+        store
+            .open_queue()
+            .unwrap()
             .iter()
             .map(|i| (i.id, i.kind, i.unit, i.priority, i.received_at))
-            .collect::<Vec<_>>(),
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        summary(&store),
+        [(alarm(1).id, ItemKind::Alarm, unit(1), 2, t(10))]
+    );
+    // Not yet: the tamper has been open 9.999 s at the hub.
+    let almost = t(22) - SignedDuration::from_millis(1);
+    assert_eq!(store.raise_tamper_items(almost, DEBOUNCE).unwrap(), 0);
+    assert_eq!(store.raise_tamper_items(t(22), DEBOUNCE).unwrap(), 1);
+    assert_eq!(
+        store.raise_tamper_items(t(40), DEBOUNCE).unwrap(),
+        0,
+        "once per spell"
+    );
+    assert_eq!(
+        summary(&store),
         [
             (alarm(1).id, ItemKind::Alarm, unit(1), 2, t(10)),
-            (
-                event(
-                    2,
-                    EventKind::Tamper {
-                        sensor: "lid".into()
-                    }
-                )
-                .id,
-                ItemKind::Tamper,
-                unit(2),
-                2,
-                t(12)
-            ),
+            (tamper(2, 0).id, ItemKind::Tamper, unit(2), 2, t(22)),
         ]
     );
     assert!(
-        queue
+        store
+            .open_queue()
+            .unwrap()
             .iter()
             .all(|i| i.status == Status::Waiting && i.site == site())
     );
+}
+
+const DEBOUNCE: SignedDuration = SignedDuration::from_secs(10);
+
+/// A tamper event `n` at `s` seconds by the unit's clock.
+fn tamper(n: u8, s: i64) -> Event {
+    Event {
+        at: t(s),
+        ..event(
+            n,
+            EventKind::Tamper {
+                sensor: "lid".into(),
+            },
+        )
+    }
+}
+
+fn restored(n: u8, s: i64) -> Event {
+    Event {
+        at: t(s),
+        ..event(
+            n,
+            EventKind::TamperRestored {
+                sensor: "lid".into(),
+            },
+        )
+    }
+}
+
+#[test]
+fn a_tamper_restored_within_the_debounce_raises_nothing_and_closes_the_spell() {
+    let (_dir, mut store) = open();
+    commit(&mut store, unit(1), tamper(1, 0), t(0));
+    commit(&mut store, unit(1), restored(2, 9), t(9));
+    assert_eq!(store.raise_tamper_items(t(30), DEBOUNCE).unwrap(), 0);
+    assert!(store.open_queue().unwrap().is_empty());
+    assert_eq!(store.unit(unit(1)).unwrap().unwrap().tamper_since, None);
+    // The next tamper starts a new spell, judged on its own.
+    commit(&mut store, unit(1), tamper(3, 40), t(40));
+    assert_eq!(store.raise_tamper_items(t(50), DEBOUNCE).unwrap(), 1);
+    assert_eq!(store.open_queue().unwrap()[0].id, tamper(3, 40).id);
+}
+
+#[test]
+fn a_long_tamper_delivered_late_with_its_restore_is_raised_by_the_units_clock() {
+    let (_dir, mut store) = open();
+    // Both reach the hub together after an outage: open 30 s on the unit.
+    commit(&mut store, unit(1), tamper(1, 0), t(100));
+    commit(&mut store, unit(1), restored(2, 30), t(100));
+    assert_eq!(store.raise_tamper_items(t(100), DEBOUNCE).unwrap(), 1);
+    assert_eq!(store.open_queue().unwrap()[0].kind, ItemKind::Tamper);
+    assert_eq!(store.unit(unit(1)).unwrap().unwrap().tamper_since, None);
+}
+
+#[test]
+fn repeated_tamper_while_open_is_one_spell_and_a_relocating_unit_raises_nothing() {
+    let (_dir, mut store) = open();
+    commit(&mut store, unit(1), tamper(1, 0), t(0));
+    commit(&mut store, unit(1), tamper(2, 3), t(3));
+    commit(&mut store, unit(1), tamper(3, 6), t(6));
+    assert_eq!(store.raise_tamper_items(t(10), DEBOUNCE).unwrap(), 1);
+    assert_eq!(
+        store.open_queue().unwrap()[0].id,
+        tamper(1, 0).id,
+        "the first one"
+    );
+    store
+        .set_relocation(
+            unit(2),
+            RelocationState::Relocating,
+            None,
+            &audit("r"),
+            t(0),
+        )
+        .unwrap();
+    commit(&mut store, unit(2), tamper(4, 0), t(0));
+    assert_eq!(store.raise_tamper_items(t(60), DEBOUNCE).unwrap(), 0);
 }
 
 #[test]
