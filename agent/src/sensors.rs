@@ -1,7 +1,8 @@
 //! What a sensor trigger becomes, as a pure function of the trigger and the
 //! unit's state.
 //!
-//! - Tamper and power changes are always events.
+//! - Tamper, a tamper input closing again, and power changes are always
+//!   events, in every state (relocation included).
 //! - A panic button always raises an alarm (a 24-hour input), except while
 //!   relocating, when monitoring is paused.
 //! - Motion, door and video analytics raise an alarm only while armed and
@@ -25,6 +26,12 @@ pub enum Trigger {
         /// The camera covering it, if any.
         camera: Option<CameraId>,
     },
+    /// A tamper input that fired is closed again (the enclosure or sensor
+    /// is shut).
+    TamperRestored {
+        /// Its id on the unit (`lid`).
+        sensor: String,
+    },
     /// A power change.
     Power(PowerEvent),
 }
@@ -33,6 +40,7 @@ pub enum Trigger {
 pub fn classify(trigger: Trigger, state: ArmState, level: &SecurityLevel) -> EventKind {
     match trigger {
         Trigger::Power(p) => EventKind::Power(p),
+        Trigger::TamperRestored { sensor } => EventKind::TamperRestored { sensor },
         Trigger::Sensor {
             sensor,
             kind,
@@ -119,6 +127,23 @@ mod tests {
             assert_eq!(
                 classify(Trigger::Power(PowerEvent::MainsLost), state, &level),
                 EventKind::Power(PowerEvent::MainsLost)
+            );
+        }
+    }
+
+    #[test]
+    fn a_tamper_restored_is_always_an_event() {
+        let level = SecurityLevel::standard();
+        for state in [ArmState::Armed, ArmState::Disarmed, ArmState::Paused] {
+            let restored = Trigger::TamperRestored {
+                sensor: "lid".into(),
+            };
+            assert_eq!(
+                classify(restored, state, &level),
+                EventKind::TamperRestored {
+                    sensor: "lid".into()
+                },
+                "in {state:?}"
             );
         }
     }

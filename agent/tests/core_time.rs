@@ -1,6 +1,7 @@
 //! The agent's core in simulated time: it arms and disarms at the right
 //! local instants (across a DST night), ends a temporary disarm on its own
-//! clock with no hub, and turns sensor triggers into the right events.
+//! clock with no hub, and turns sensor triggers (and a tamper input closing
+//! again) into the right events.
 
 use std::sync::Arc;
 
@@ -204,6 +205,39 @@ async fn motion_while_armed_is_an_alarm_and_sounds_the_siren_and_while_disarmed_
         })
         .collect();
     assert_eq!(kinds, ["alarm", "activity"]);
+}
+
+#[tokio::test]
+async fn a_tamper_and_its_restore_are_recorded_in_order_armed_or_not() {
+    let mut r = rig("2026-11-23T09:00Z").await; // 10:00 CET
+    r.apply(config(1, "08:00-12:00", None)).await;
+    r.core.tick().await;
+    let lid = || "lid".to_owned();
+    let tamper = || Trigger::Sensor {
+        sensor: lid(),
+        kind: SensorKind::Tamper,
+        camera: None,
+    };
+    let restored = || Trigger::TamperRestored { sensor: lid() };
+    assert!(r.core.trigger(tamper()).await);
+    assert!(r.core.trigger(restored()).await);
+    r.run_until("2026-11-23T12:00Z").await; // 13:00 CET: disarmed
+    assert!(r.core.trigger(tamper()).await);
+    assert!(r.core.trigger(restored()).await);
+    let kinds: Vec<EventKind> = r
+        .core
+        .store()
+        .outbox_after(0, 100)
+        .unwrap()
+        .into_iter()
+        .map(|row| row.event.kind)
+        .filter(|kind| !matches!(kind, EventKind::ArmStateChanged { .. }))
+        .collect();
+    let pair = [
+        EventKind::Tamper { sensor: lid() },
+        EventKind::TamperRestored { sensor: lid() },
+    ];
+    assert_eq!(kinds, [pair.clone(), pair].concat());
 }
 
 #[tokio::test]

@@ -1,5 +1,5 @@
 //! The control side of the protocol: ask a running simulator to deliver a
-//! trigger or power change, one answer per request.
+//! trigger, tamper restore or power change, one answer per request.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -49,7 +49,8 @@ impl Client {
         })
     }
 
-    /// Sends `message` (a `Trigger` or `Power`) and waits for the answer.
+    /// Sends `message` (a `Trigger`, `TamperRestored` or `Power`) and waits
+    /// for the answer.
     pub async fn request(&mut self, message: &SimMessage) -> Result<(), Error> {
         self.write
             .write_all(message.to_line().as_bytes())

@@ -6,8 +6,8 @@
 //! [`picket_proto::sim::SimMessage`]. An agent's `sim` hardware backend
 //! connects and says `Hello`; control clients ([`control::trigger`], the
 //! `picket-sim trigger` command, a [`scenario`] or a test) connect to the
-//! same socket and ask for a `Trigger` or `Power` change, which the simulator
-//! forwards to that unit's agent. Agents report their outputs (arm-state LED,
+//! same socket and ask for a `Trigger`, a `TamperRestored` or a `Power`
+//! change, which the simulator forwards to that unit's agent. Agents report their outputs (arm-state LED,
 //! siren, strobe), which the simulator keeps for inspection.
 //!
 //! It also simulates **a fleet of units** at the protocol level

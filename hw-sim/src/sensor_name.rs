@@ -1,6 +1,7 @@
 //! The sensor names people type (`pir`, `door`, …) and the protocol
 //! messages they stand for. Shared by `picket-sim trigger` and scenarios so
-//! both accept exactly the same names.
+//! both accept exactly the same names and the same `restore` (for `power`:
+//! mains restored; for `tamper`: tamper restored).
 
 use std::fmt;
 use std::str::FromStr;
@@ -20,7 +21,8 @@ pub enum SensorName {
     Pir,
     /// Door or window contact.
     Door,
-    /// Enclosure tamper switch.
+    /// Enclosure tamper switch (with `restore`, a `TamperRestored`: the
+    /// enclosure is closed again).
     Tamper,
     /// Mains power supervision (sends a `Power` change, not a `Trigger`).
     Power,
@@ -40,9 +42,11 @@ pub enum SensorNameError {
     /// An id was given for `power`, which has none.
     #[error("a sensor id does not apply to power (mains power has no sensor id)")]
     IdWithPower,
-    /// `restore` was set for a sensor other than `power`.
-    #[error("restore applies only to power, not to {0}")]
-    RestoreWithoutPower(SensorName),
+    /// `restore` was set for a sensor other than `power` or `tamper`.
+    #[error(
+        "restore applies only to power (mains restored) and tamper (tamper restored), not to {0}"
+    )]
+    RestoreNotApplicable(SensorName),
     /// The id is empty, too long or has control characters.
     #[error("invalid sensor id {0:?}: 1 to {MAX_SENSOR_ID_BYTES} bytes without control characters")]
     BadId(String),
@@ -86,7 +90,8 @@ impl SensorName {
 
     /// The message this sensor sends for `unit`: a `Trigger` with `id` (or
     /// the default id), or for `power` a `Power` change (`MainsLost`, or
-    /// `MainsRestored` when `restore`).
+    /// `MainsRestored` when `restore`). With `restore`, `tamper` sends a
+    /// `TamperRestored` with the id instead; other sensors refuse it.
     pub fn message(
         self,
         unit: UnitId,
@@ -95,8 +100,8 @@ impl SensorName {
     ) -> Result<SimMessage, SensorNameError> {
         match self.trigger_kind() {
             Some((kind, default_id)) => {
-                if restore {
-                    return Err(SensorNameError::RestoreWithoutPower(self));
+                if restore && self != SensorName::Tamper {
+                    return Err(SensorNameError::RestoreNotApplicable(self));
                 }
                 let sensor = id.unwrap_or(default_id);
                 let valid = !sensor.is_empty()
@@ -105,10 +110,11 @@ impl SensorName {
                 if !valid {
                     return Err(SensorNameError::BadId(sensor.to_owned()));
                 }
-                Ok(SimMessage::Trigger {
-                    unit,
-                    sensor: sensor.to_owned(),
-                    kind,
+                let sensor = sensor.to_owned();
+                Ok(if restore {
+                    SimMessage::TamperRestored { unit, sensor }
+                } else {
+                    SimMessage::Trigger { unit, sensor, kind }
                 })
             }
             None => {
@@ -149,6 +155,9 @@ pub fn describe(message: &SimMessage) -> String {
     match message {
         SimMessage::Trigger { unit, sensor, kind } => {
             format!("trigger {sensor} ({kind:?}) on unit {unit}")
+        }
+        SimMessage::TamperRestored { unit, sensor } => {
+            format!("tamper restored {sensor} on unit {unit}")
         }
         SimMessage::Power { unit, event } => format!("power {event:?} on unit {unit}"),
         other => format!("{other:?}"),
@@ -204,14 +213,63 @@ mod tests {
     }
 
     #[test]
+    fn tamper_with_restore_is_a_tamper_restored() {
+        assert_eq!(
+            SensorName::Tamper.message(unit(), None, false).unwrap(),
+            SimMessage::Trigger {
+                unit: unit(),
+                sensor: "tamper-1".into(),
+                kind: SensorKind::Tamper
+            }
+        );
+        let restored = SensorName::Tamper.message(unit(), None, true).unwrap();
+        assert_eq!(
+            restored,
+            SimMessage::TamperRestored {
+                unit: unit(),
+                sensor: "tamper-1".into()
+            }
+        );
+        assert_eq!(
+            describe(&restored),
+            format!("tamper restored tamper-1 on unit {}", unit())
+        );
+        assert_eq!(
+            SensorName::Tamper.message(unit(), Some("lid"), true),
+            Ok(SimMessage::TamperRestored {
+                unit: unit(),
+                sensor: "lid".into()
+            })
+        );
+        assert!(matches!(
+            SensorName::Tamper.message(unit(), Some("a\nb"), true),
+            Err(SensorNameError::BadId(_))
+        ));
+    }
+
+    #[test]
     fn refuses_flags_that_do_not_apply() {
         assert_eq!(
             SensorName::Power.message(unit(), Some("x"), false),
             Err(SensorNameError::IdWithPower)
         );
+        for name in [
+            SensorName::Pir,
+            SensorName::Door,
+            SensorName::Panic,
+            SensorName::Video,
+        ] {
+            assert_eq!(
+                name.message(unit(), None, true),
+                Err(SensorNameError::RestoreNotApplicable(name))
+            );
+        }
         assert_eq!(
-            SensorName::Door.message(unit(), None, true),
-            Err(SensorNameError::RestoreWithoutPower(SensorName::Door))
+            SensorName::Door
+                .message(unit(), None, true)
+                .unwrap_err()
+                .to_string(),
+            "restore applies only to power (mains restored) and tamper (tamper restored), not to door"
         );
         assert!(matches!(
             SensorName::Door.message(unit(), Some(""), false),

@@ -39,6 +39,38 @@ async fn trigger_reaches_the_agent_and_control_gets_delivered() {
 }
 
 #[tokio::test]
+async fn a_tamper_and_its_restore_reach_the_agent_in_order() {
+    let sim = start().await;
+    let mut agent = Peer::agent(&sim, unit()).await;
+    let tamper = SimMessage::Trigger {
+        unit: unit(),
+        sensor: "tamper-1".into(),
+        kind: SensorKind::Tamper,
+    };
+    let restored = SimMessage::TamperRestored {
+        unit: unit(),
+        sensor: "tamper-1".into(),
+    };
+    let mut client = Client::connect(&sim.socket).await.unwrap();
+    for message in [&tamper, &restored] {
+        client.request(message).await.unwrap();
+        assert_eq!(&agent.next_message().await, message);
+    }
+    agent.assert_silent().await;
+
+    let err = control::trigger(
+        &sim.socket,
+        SimMessage::TamperRestored {
+            unit: other_unit(),
+            sensor: "tamper-1".into(),
+        },
+    )
+    .await
+    .unwrap_err();
+    assert!(err.to_string().contains("is not connected"), "{err}");
+}
+
+#[tokio::test]
 async fn only_the_addressed_unit_receives_the_trigger() {
     let sim = start().await;
     let mut agent = Peer::agent(&sim, unit()).await;

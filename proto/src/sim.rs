@@ -4,8 +4,9 @@
 //! simulator must agree on it and may not depend on each other.
 //!
 //! An agent connects and says [`SimMessage::Hello`]; the simulator forwards
-//! triggers addressed to that unit; the agent answers each with
-//! [`SimMessage::Recorded`] once it has recorded it, and reports its outputs.
+//! triggers, tamper restores and power changes addressed to that unit; the
+//! agent answers each with [`SimMessage::Recorded`] once it has recorded it,
+//! and reports its outputs.
 //! A control client's request is answered [`SimMessage::Delivered`] only when
 //! the unit has recorded it.
 
@@ -35,6 +36,15 @@ pub enum SimMessage {
         /// Its kind.
         kind: SensorKind,
     },
+    /// Control → simulator → agent: a tamper input that fired is closed
+    /// again (the unit records `tamper_restored`). Added after `trigger` and
+    /// `power`: an agent older than it does not know the line.
+    TamperRestored {
+        /// The unit it is on.
+        unit: UnitId,
+        /// The tamper input's id on the unit (`tamper-1`).
+        sensor: String,
+    },
     /// Control → simulator → agent: mains power changes.
     Power {
         /// The unit.
@@ -51,8 +61,8 @@ pub enum SimMessage {
         /// Strobe flashing.
         strobe: bool,
     },
-    /// Agent → simulator: the oldest trigger or power change forwarded to
-    /// it and not yet answered is now recorded durably (answers come in
+    /// Agent → simulator: the oldest trigger, tamper restore or power change
+    /// forwarded to it and not yet answered is now recorded durably (answers come in
     /// order). Like a latched alarm input, a trigger counts only once read.
     Recorded,
     /// Simulator → control: done — the unit recorded it.
@@ -103,5 +113,36 @@ mod tests {
         assert!(line.ends_with('\n') && !line[..line.len() - 1].contains('\n'));
         assert_eq!(SimMessage::from_line(&line).unwrap(), m);
         assert!(SimMessage::from_line("{\"nope\":1}").is_err());
+    }
+
+    #[test]
+    fn tamper_restored_round_trips_and_keeps_its_shape() {
+        let unit: UnitId = "0190f3a47e5b7c3d8a1b2c3d4e5f6a7b".parse().unwrap();
+        let m = SimMessage::TamperRestored {
+            unit,
+            sensor: "tamper-1".into(),
+        };
+        let line = m.to_line();
+        assert_eq!(
+            line,
+            "{\"tamper_restored\":{\"unit\":\"0190f3a47e5b7c3d8a1b2c3d4e5f6a7b\",\"sensor\":\"tamper-1\"}}\n"
+        );
+        assert_eq!(SimMessage::from_line(&line).unwrap(), m);
+        // The existing lines are unchanged by its addition.
+        let trigger = "{\"trigger\":{\"unit\":\"0190f3a47e5b7c3d8a1b2c3d4e5f6a7b\",\"sensor\":\"tamper-1\",\"kind\":\"tamper\"}}";
+        assert_eq!(
+            SimMessage::from_line(trigger).unwrap(),
+            SimMessage::Trigger {
+                unit,
+                sensor: "tamper-1".into(),
+                kind: SensorKind::Tamper,
+            }
+        );
+        assert!(
+            SimMessage::from_line(
+                "{\"tamper_restored\":{\"unit\":\"0190f3a47e5b7c3d8a1b2c3d4e5f6a7b\"}}"
+            )
+            .is_err()
+        );
     }
 }

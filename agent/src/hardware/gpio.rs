@@ -4,8 +4,10 @@
 //! Inputs are requested with edge detection on both edges, the kernel's
 //! debounce and, for `active_low` lines, the kernel's inversion — so a
 //! *rising* edge always means "became active". A sensor fires on becoming
-//! active; a `power` input reports mains lost on becoming inactive and
-//! restored on becoming active. Outputs (siren, strobe, armed LED) follow
+//! active; a `tamper` input (a level: active while the enclosure or sensor
+//! is open) also reports "tamper restored" on becoming inactive; a `power`
+//! input reports mains lost on becoming inactive and restored on becoming
+//! active. Outputs (siren, strobe, armed LED) follow
 //! the core's [`Outputs`].
 //!
 //! The mapping from edges to triggers and from outputs to line values is
@@ -34,7 +36,8 @@ pub enum InputKind {
     Motion,
     /// Door contact.
     Door,
-    /// Tamper switch.
+    /// Tamper switch: active while open (tampered); becoming inactive again
+    /// reports "tamper restored".
     Tamper,
     /// Panic button.
     Panic,
@@ -105,6 +108,11 @@ pub fn trigger_for(input: &GpioInput, rising: bool) -> Option<Trigger> {
                 PowerEvent::MainsLost
             };
             return Some(Trigger::Power(event));
+        }
+        InputKind::Tamper if !rising => {
+            return Some(Trigger::TamperRestored {
+                sensor: input.sensor.clone(),
+            });
         }
         InputKind::Motion => SensorKind::Motion,
         InputKind::Door => SensorKind::Door,
@@ -283,6 +291,41 @@ mod tests {
             })
         );
         assert_eq!(trigger_for(&pir, false), None);
+    }
+
+    #[test]
+    fn a_tamper_switch_reports_opening_and_closing_again() {
+        let lid = GpioInput {
+            sensor: "lid".into(),
+            ..input(InputKind::Tamper)
+        };
+        assert_eq!(
+            trigger_for(&lid, true),
+            Some(Trigger::Sensor {
+                sensor: "lid".into(),
+                kind: SensorKind::Tamper,
+                camera: None
+            })
+        );
+        assert_eq!(
+            trigger_for(&lid, false),
+            Some(Trigger::TamperRestored {
+                sensor: "lid".into()
+            })
+        );
+    }
+
+    #[test]
+    fn other_sensors_ignore_becoming_inactive() {
+        for kind in [
+            InputKind::Motion,
+            InputKind::Door,
+            InputKind::Panic,
+            InputKind::VideoAnalytics,
+        ] {
+            assert_eq!(trigger_for(&input(kind), false), None, "{kind:?}");
+            assert!(trigger_for(&input(kind), true).is_some(), "{kind:?}");
+        }
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! The simulator backend: `picket-sim sensors` over a Unix socket. It
-//! reconnects on its own and answers each trigger `recorded` only once the
-//! core has recorded it.
+//! reconnects on its own and answers each trigger, tamper restore or power
+//! change `recorded` only once the core has recorded it, one at a time and
+//! in order.
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -77,6 +78,9 @@ async fn serve(
                     Ok(SimMessage::Trigger { unit: to, sensor, kind }) if to == unit => {
                         Trigger::Sensor { sensor, kind, camera: None }
                     }
+                    Ok(SimMessage::TamperRestored { unit: to, sensor }) if to == unit => {
+                        Trigger::TamperRestored { sensor }
+                    }
                     Ok(SimMessage::Power { unit: to, event }) if to == unit => Trigger::Power(event),
                     Ok(other) => {
                         tracing::warn!(?other, "unexpected message from the simulator ignored");
@@ -113,4 +117,78 @@ fn outputs_line(o: Outputs) -> String {
         strobe: o.strobe,
     }
     .to_line()
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use picket_proto::level::SensorKind;
+    use tokio::net::UnixListener;
+
+    use super::*;
+
+    const WAIT: Duration = Duration::from_secs(5);
+
+    #[tokio::test]
+    async fn a_tamper_and_its_restore_become_triggers_answered_in_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let socket = dir.path().join("sim.sock");
+        let listener = UnixListener::bind(&socket).unwrap();
+        let unit: UnitId = "0190f3a47e5b7c3d8a1b2c3d4e5f6a7b".parse().unwrap();
+        let (_outputs_tx, outputs) = watch::channel(None);
+        let mut inputs = spawn_sim(unit, socket, outputs);
+
+        // Play the simulator: take the agent's connection and its hello.
+        let (stream, _) = tokio::time::timeout(WAIT, listener.accept())
+            .await
+            .unwrap()
+            .unwrap();
+        let (read, mut write) = stream.into_split();
+        let mut lines = BufReader::new(read).lines();
+        assert_eq!(next_message(&mut lines).await, SimMessage::Hello { unit });
+
+        let tamper = SimMessage::Trigger {
+            unit,
+            sensor: "tamper-1".into(),
+            kind: SensorKind::Tamper,
+        };
+        let restored = SimMessage::TamperRestored {
+            unit,
+            sensor: "tamper-1".into(),
+        };
+        for line in [tamper, restored] {
+            write.write_all(line.to_line().as_bytes()).await.unwrap();
+        }
+
+        let expected = [
+            Trigger::Sensor {
+                sensor: "tamper-1".into(),
+                kind: SensorKind::Tamper,
+                camera: None,
+            },
+            Trigger::TamperRestored {
+                sensor: "tamper-1".into(),
+            },
+        ];
+        for trigger in expected {
+            let input = tokio::time::timeout(WAIT, inputs.recv())
+                .await
+                .unwrap()
+                .unwrap();
+            assert_eq!(input.trigger, trigger);
+            // The next trigger is read only once this one is recorded and
+            // answered.
+            assert!(inputs.try_recv().is_err());
+            input.recorded.send(()).unwrap();
+            assert_eq!(next_message(&mut lines).await, SimMessage::Recorded);
+        }
+    }
+
+    async fn next_message(
+        lines: &mut tokio::io::Lines<BufReader<tokio::net::unix::OwnedReadHalf>>,
+    ) -> SimMessage {
+        let line = tokio::time::timeout(WAIT, lines.next_line()).await;
+        SimMessage::from_line(&line.unwrap().unwrap().unwrap()).unwrap()
+    }
 }

@@ -18,8 +18,8 @@ pub struct Args {
     socket: PathBuf,
     /// The scenario (TOML): [[step]] tables with `after_s` (seconds after the
     /// previous step), `unit`, `sensor` (pir, door, tamper, power, panic,
-    /// video) and optional `id` and `restore` (power only). See
-    /// hw-sim/scenarios/demo.toml.
+    /// video) and optional `id` (not for power) and `restore` (power: mains
+    /// restored; tamper: tamper restored). See hw-sim/scenarios/demo.toml.
     #[arg(long, value_name = "FILE")]
     file: PathBuf,
     /// Play the whole scenario this many times in a row.

@@ -168,6 +168,53 @@ restore = true
         );
     }
 
+    #[test]
+    fn a_tamper_step_with_restore_closes_the_tamper_input_again() {
+        let text = format!(
+            r#"
+[[step]]
+after_s = 0
+unit = "{UNIT}"
+sensor = "tamper"
+id = "lid"
+
+[[step]]
+after_s = 4
+unit = "{UNIT}"
+sensor = "tamper"
+id = "lid"
+restore = true
+
+[[step]]
+after_s = 1
+unit = "{UNIT}"
+sensor = "tamper"
+restore = true
+"#
+        );
+        let scenario = Scenario::parse(&text).unwrap();
+        let messages: Vec<&SimMessage> = scenario.steps().iter().map(|s| &s.message).collect();
+        assert_eq!(
+            messages,
+            [
+                &SimMessage::Trigger {
+                    unit: unit(),
+                    sensor: "lid".into(),
+                    kind: SensorKind::Tamper
+                },
+                &SimMessage::TamperRestored {
+                    unit: unit(),
+                    sensor: "lid".into()
+                },
+                &SimMessage::TamperRestored {
+                    unit: unit(),
+                    sensor: "tamper-1".into()
+                },
+            ]
+        );
+        assert_eq!(scenario.steps()[1].after_s, 4.0);
+    }
+
     fn step_error(text: &str) -> (usize, usize, String) {
         match Scenario::parse(text) {
             Err(ScenarioError::Step { step, line, reason }) => (step, line, reason),
@@ -211,7 +258,10 @@ restore = true
         let (_, _, reason) = step_error(&two_steps(&format!(
             "after_s = 1\nunit = \"{UNIT}\"\nsensor = \"door\"\nrestore = true"
         )));
-        assert!(reason.contains("restore applies only to power"), "{reason}");
+        assert!(
+            reason.contains("restore applies only to power (mains restored) and tamper"),
+            "{reason}"
+        );
 
         let err = Scenario::parse(&two_steps(&format!(
             "after_s = 1\nunit = \"{UNIT}\"\nsensor = \"power\"\nid = \"mains\""

@@ -6,7 +6,8 @@
 //! unit = "0190f3a47e5b7c3d8a1b2c3d4e5f6a7b"
 //! sensor = "pir"                             # pir, door, tamper, power, panic, video
 //! id = "pir-2"                               # optional sensor id (not for power)
-//! restore = true                             # optional, power only: mains restored
+//! restore = true                             # optional: power → mains restored,
+//!                                            # tamper → tamper restored (closed again)
 //! ```
 //!
 //! Three parts, so the timing is tested without sleeping:

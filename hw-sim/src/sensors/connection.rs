@@ -42,7 +42,11 @@ pub(super) async fn serve(stream: UnixStream, connection: ConnectionId, handle: 
             Ok(SimMessage::Hello { .. }) => SimMessage::Failed {
                 reason: "hello must be the first message on a connection".to_owned(),
             },
-            Ok(message @ (SimMessage::Trigger { .. } | SimMessage::Power { .. })) => {
+            Ok(
+                message @ (SimMessage::Trigger { .. }
+                | SimMessage::TamperRestored { .. }
+                | SimMessage::Power { .. }),
+            ) => {
                 made_requests = true;
                 let what = describe(&message);
                 match handle.deliver_or_reason(message).await {
@@ -58,7 +62,7 @@ pub(super) async fn serve(stream: UnixStream, connection: ConnectionId, handle: 
             },
             Ok(other) => SimMessage::Failed {
                 reason: format!(
-                    "unexpected {}: control clients send trigger or power",
+                    "unexpected {}: control clients send trigger, tamper_restored or power",
                     tag(&other)
                 ),
             },
@@ -175,6 +179,7 @@ fn tag(message: &SimMessage) -> &'static str {
     match message {
         SimMessage::Hello { .. } => "hello",
         SimMessage::Trigger { .. } => "trigger",
+        SimMessage::TamperRestored { .. } => "tamper_restored",
         SimMessage::Power { .. } => "power",
         SimMessage::Outputs { .. } => "outputs",
         SimMessage::Recorded => "recorded",

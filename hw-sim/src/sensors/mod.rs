@@ -5,9 +5,10 @@
 //!   connection is that unit's: triggers for the unit are written to it and
 //!   its `Outputs` lines are recorded. A newer `Hello` for the same unit
 //!   replaces (and closes) the older connection.
-//! - Any other connection is a control connection: each `Trigger` or
-//!   `Power` line is forwarded to the unit's agent and answered with
-//!   `Delivered` (written to the agent's socket) or `Failed { reason }`.
+//! - Any other connection is a control connection: each `Trigger`,
+//!   `TamperRestored` or `Power` line is forwarded to the unit's agent and
+//!   answered with `Delivered` (once the agent recorded it) or
+//!   `Failed { reason }`.
 //!   Malformed lines are answered with `Failed` and the connection stays.
 //!
 //! State (who is connected, the latest outputs) is owned by one registry
@@ -226,8 +227,9 @@ impl Handle {
         answer.await.unwrap_or_default()
     }
 
-    /// Forwards a `Trigger` or `Power` message to its unit's agent, as a
-    /// control client would: `Ok` once it is written to the agent's socket.
+    /// Forwards a `Trigger`, `TamperRestored` or `Power` message to its
+    /// unit's agent, as a control client would: `Ok` once the agent says it
+    /// recorded it.
     pub async fn deliver(&self, message: SimMessage) -> Result<(), Error> {
         self.deliver_or_reason(message)
             .await
@@ -237,8 +239,14 @@ impl Handle {
     /// [`Handle::deliver`] with the reason as the protocol's `Failed` text.
     async fn deliver_or_reason(&self, message: SimMessage) -> Result<(), String> {
         let unit = match &message {
-            SimMessage::Trigger { unit, .. } | SimMessage::Power { unit, .. } => *unit,
-            _ => return Err("only trigger and power messages can be delivered".to_owned()),
+            SimMessage::Trigger { unit, .. }
+            | SimMessage::TamperRestored { unit, .. }
+            | SimMessage::Power { unit, .. } => *unit,
+            _ => {
+                return Err(
+                    "only trigger, tamper_restored and power messages can be delivered".to_owned(),
+                );
+            }
         };
         let (done, result) = oneshot::channel();
         self.requests

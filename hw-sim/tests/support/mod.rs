@@ -64,8 +64,9 @@ where
 /// A raw line connection (an agent or a control client) for tests.
 ///
 /// A background task reads its lines into a queue. An agent peer answers
-/// every trigger or power change it reads with `Recorded`, as a real agent
-/// does once it has recorded the event, so control requests complete.
+/// every trigger, tamper restore or power change it reads with `Recorded`,
+/// as a real agent does once it has recorded the event, so control requests
+/// complete.
 pub struct Peer {
     lines: mpsc::UnboundedReceiver<String>,
     write: Arc<Mutex<OwnedWriteHalf>>,
@@ -97,7 +98,9 @@ impl Peer {
                 let answer = records
                     && matches!(
                         SimMessage::from_line(&line),
-                        Ok(SimMessage::Trigger { .. } | SimMessage::Power { .. })
+                        Ok(SimMessage::Trigger { .. }
+                            | SimMessage::TamperRestored { .. }
+                            | SimMessage::Power { .. })
                     );
                 if tx.send(line).is_err() {
                     return;
