@@ -324,6 +324,18 @@ impl Cluster {
         }
     }
 
+    /// Appends `extra` to hub.toml and restarts the hub on it.
+    pub fn reconfigure_hub(&mut self, extra: &str) {
+        let config = self.path("hub/hub.toml");
+        let mut text = std::fs::read_to_string(&config).expect("hub.toml");
+        text.push_str(extra);
+        std::fs::write(&config, text).expect("hub.toml");
+        if let Some(mut hub) = self.hub.take() {
+            hub.stop();
+        }
+        self.start_hub();
+    }
+
     /// The unit's row from the operator API.
     pub fn unit_view(&self, n: usize) -> Option<serde_json::Value> {
         let id = self.units[n].to_string();
@@ -337,10 +349,17 @@ impl Cluster {
 
     /// Fires a sensor on unit `n` through the simulator.
     pub fn trigger(&self, n: usize, sensor: &str) -> bool {
+        self.trigger_with(n, sensor, &[])
+    }
+
+    /// As [`Cluster::trigger`] with more `picket-sim trigger` flags
+    /// (`--restore`).
+    pub fn trigger_with(&self, n: usize, sensor: &str, flags: &[&str]) -> bool {
         Command::new(binary("picket-sim"))
             .args(["trigger", "--socket"])
             .arg(self.path("sim.sock"))
             .args(["--unit", &self.units[n].to_string(), "--sensor", sensor])
+            .args(flags)
             .env("RUST_BACKTRACE", "0")
             .stdout(Stdio::null())
             .stderr(Stdio::null())
