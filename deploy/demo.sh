@@ -207,6 +207,33 @@ for a in json.load(sys.stdin):
     r = a.get("incident_report")
     print("  %s  %-6s %-10s centre: %-12s%s" % (a["at"][11:19], a["sensor"], a["state"], c.get("state", "not queued"),
           ("  report: %s, \"%s\"" % (r["outcome_label"], r["notes"])) if r else ""))'
+echo "Relocation: the owner moves unit 3, asks for activation at its new place; Ole checks and activates it:"
+u3=${units[2]}
+curl -sf -b "$jar" -X POST "$api/api/v1/units/$u3/relocation" -H "Content-Type: application/json" \
+  -d '{"to":"relocating"}' >/dev/null
+curl -sf -b "$jar" -X POST "$api/api/v1/units/$u3/relocation" -H "Content-Type: application/json" \
+  -d '{"to":"activation_requested","position":{"latitude":55.6761,"longitude":12.5683}}' >/dev/null
+act=$(curl -sf -b "$ole_jar" "$api/api/v1/centre/queue" | python3 -c '
+import json, sys
+print(next((i["id"] for i in json.load(sys.stdin) if i["kind"] == "activation"), ""))')
+if [ -n "$act" ]; then
+  echo "  the centre's queue shows activation request $act"
+  curl -sf -b "$ole_jar" -X POST "$api/api/v1/centre/queue/$act/claim" >/dev/null
+  curl -sf -b "$ole_jar" -X POST "$api/api/v1/centre/queue/$act/handle" -H "Content-Type: application/json" \
+    -d '{"outcome":"activated"}' >/dev/null
+fi
+curl -sf -b "$jar" "$api/api/v1/units/$u3/relocation" | python3 -c '
+import json, sys
+r = json.load(sys.stdin)
+p = r["position"] or {}
+d = r["last_request"] or {}
+print("  unit 3: %s at %s, %s (the centre: %s)" % (r["state"], p.get("latitude"), p.get("longitude"), d.get("decision")))'
+echo "Fleet health as the centre sees it:"
+curl -sf -b "$ole_jar" "$api/api/v1/fleet" | python3 -c '
+import json, sys
+s = json.load(sys.stdin)["summary"]
+print("  %d units: %d online, %d offline, %d tamper, %d camera lost, %d disk low, %d config pending, %d relocating" % (
+    s["units"], s["online"], s["offline"], s["tamper"], s["camera_lost"], s["disk_low"], s["config_pending"], s["relocating"]))'
 echo "Overview: units needing attention:"
 curl -sf -b "$jar" "$api/api/v1/overview" | python3 -c '
 import json, sys

@@ -48,7 +48,7 @@ pub(crate) fn requests(world: &World, store: Store) {
     let week = second(world.end - SignedDuration::from_hours(24 * 7));
     let site = world.customers[0].sites[0];
 
-    let figures: [(&str, String, &str, &str); 7] = [
+    let figures: [(&str, String, &str, &str); 9] = [
         (
             "a1",
             "/api/v1/alarms?limit=100".into(),
@@ -90,6 +90,18 @@ pub(crate) fn requests(world: &World, store: Store) {
             format!("/api/v1/transmission?from={week}&to={to}"),
             &admin,
             "the operator admin, 7 days, every unit",
+        ),
+        (
+            "a10",
+            "/api/v1/fleet".into(),
+            &centre,
+            "a centre operator (summary of 10,000 units, first page of 200)",
+        ),
+        (
+            "a11",
+            "/api/v1/fleet?problem=offline".into(),
+            &centre,
+            "a centre operator, offline units only",
         ),
     ];
     for (label, path, headers, who) in &figures {

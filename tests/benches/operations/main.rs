@@ -33,6 +33,8 @@
 //!   operator admin (every unit's delivery and availability).
 //! - **a8-a9.** `GET /api/v1/overview` as the owner and the operator admin,
 //!   if the hub has it (otherwise one line says it answered 404).
+//! - **a10-a11.** `GET /api/v1/fleet` as a centre operator: the summary over
+//!   all 10,000 units with the first page of 200, and offline units only.
 //! - The store's size on disk and the process's RSS.
 //!
 //! **Part B** starts a real hub in this process (`picket_hub::run::start`:
