@@ -502,3 +502,52 @@ fn the_instant_report_cursor_skips_what_is_not_a_site_alarm_and_never_mails_hist
         "the cursor passed the unit without a site too"
     );
 }
+
+#[test]
+fn alarm_lists_over_many_sites_or_one_unit_take_their_own_plans_and_agree() {
+    use crate::store::AlarmFilter;
+    let (_dir, mut store) = open();
+    for n in 1..=6u8 {
+        let mut a = alarm(n);
+        a.at = t(i64::from(n));
+        commit(&mut store, unit(1 + n % 2), a, t(10 + i64::from(n)));
+    }
+    let ids = |f: AlarmFilter| -> Vec<EventId> {
+        store
+            .alarms(&AlarmFilter { limit: 4, ..f })
+            .unwrap()
+            .into_iter()
+            .map(|a| a.event.id)
+            .collect()
+    };
+    let newest: Vec<EventId> = [6, 5, 4, 3].map(|n| alarm(n).id).to_vec();
+    // More sites than the few-sites plan takes: the walk by time.
+    let many: Vec<SiteId> = (0..100u8)
+        .map(|n| SiteId::from_uuid(uuid::Uuid::from_bytes([n; 16])))
+        .chain([site()])
+        .collect();
+    assert_eq!(
+        ids(AlarmFilter {
+            sites: Some(many),
+            ..Default::default()
+        }),
+        newest
+    );
+    assert_eq!(ids(AlarmFilter::default()), newest);
+    assert_eq!(
+        ids(AlarmFilter {
+            unit: Some(unit(1)),
+            ..Default::default()
+        }),
+        [6, 4, 2].map(|n| alarm(n).id).to_vec(),
+        "one unit's, through its own index"
+    );
+    assert_eq!(
+        ids(AlarmFilter {
+            unit: Some(unit(2)),
+            sites: Some(vec![site()]),
+            ..Default::default()
+        }),
+        [5, 3, 1].map(|n| alarm(n).id).to_vec()
+    );
+}
