@@ -75,7 +75,45 @@ pub struct Overview {
     /// `None` when response times are not shared with the caller.
     times: Option<TimesFigures>,
     units: Vec<MapUnit>,
+    /// The most serious [`ATTENTION_SHOWN`] units needing attention
+    /// (offline first, then tamper, camera lost, disk low, relocation,
+    /// pending config); `GET /fleet?problem=any` pages through all.
     attention: Vec<Attention>,
+    /// How many units need attention in all.
+    attention_total: usize,
+}
+
+/// The overview lists at most this many units needing attention: a
+/// landing page, not the fleet view (10,000 units of a fleet whose config
+/// is pending made the operator's answer 2.6 MB).
+pub const ATTENTION_SHOWN: usize = 100;
+
+/// Orders units needing attention by their most serious reason, then the
+/// longest offline, then id.
+fn most_serious_first(attention: &mut [Attention]) {
+    attention.sort_by_key(|a| {
+        (
+            a.reasons.iter().map(|r| severity(r)).min(),
+            a.offline_since,
+            a.unit,
+        )
+    });
+}
+
+/// How serious a reason is, most serious first.
+fn severity(reason: &str) -> usize {
+    [
+        "offline",
+        "tamper",
+        "camera_lost",
+        "disk_low",
+        "activation_requested",
+        "relocating",
+        "config_pending",
+    ]
+    .iter()
+    .position(|r| *r == reason)
+    .unwrap_or(usize::MAX)
 }
 
 /// Why `unit` needs attention (empty: it does not).
@@ -157,7 +195,7 @@ pub async fn overview(
             handling: summary.handling.map(Figures::from),
         }
     });
-    let attention = units
+    let mut attention: Vec<Attention> = units
         .iter()
         .filter_map(|u| {
             let reasons = reasons(u, tampered.contains(&u.id));
@@ -169,6 +207,9 @@ pub async fn overview(
             })
         })
         .collect();
+    let attention_total = attention.len();
+    most_serious_first(&mut attention);
+    attention.truncate(ATTENTION_SHOWN);
     let map = units
         .iter()
         .map(|u| MapUnit {
@@ -191,6 +232,7 @@ pub async fn overview(
         times,
         units: map,
         attention,
+        attention_total,
     }))
 }
 
@@ -259,6 +301,27 @@ mod tests {
             .is_empty(),
             "exactly 10% free is not low; a disabled camera is not lost"
         );
+    }
+
+    #[test]
+    fn the_most_serious_come_first_offline_longest_first() {
+        let a = |n: u8, reasons: Vec<&'static str>, since: Option<i64>| Attention {
+            unit: UnitId::from_uuid(uuid::Uuid::from_bytes([n; 16])),
+            site: None,
+            reasons,
+            offline_since: since,
+        };
+        let mut list = vec![
+            a(1, vec!["config_pending"], None),
+            a(2, vec!["camera_lost", "disk_low"], None),
+            a(3, vec!["offline", "config_pending"], Some(500)),
+            a(4, vec!["tamper"], None),
+            a(5, vec!["offline"], Some(100)),
+            a(6, vec!["relocating"], None),
+        ];
+        most_serious_first(&mut list);
+        let order: Vec<u8> = list.iter().map(|a| a.unit.as_bytes()[0]).collect();
+        assert_eq!(order, [5, 3, 4, 2, 6, 1]);
     }
 
     #[test]

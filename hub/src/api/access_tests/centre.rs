@@ -508,8 +508,9 @@ async fn the_overview_shows_recent_alarms_the_units_and_what_needs_attention() {
     assert_eq!(
         body["attention"][0]["reasons"],
         json!(["tamper", "config_pending"]),
-        "an open tamper item, and the unit never applied its config"
+        "the enclosure is open, and the unit never applied its config"
     );
+    assert_eq!(body["attention_total"], 1);
     assert_eq!(
         body["times"]["response"],
         Value::Null,
