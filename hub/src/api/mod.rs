@@ -355,6 +355,10 @@ pub fn router(state: ApiState) -> Router {
             "/units/{unit}/relocation",
             post(units::relocate).get(units::relocation),
         )
+        .route(
+            "/units/{unit}/relocation-support",
+            put(units::relocation_support),
+        )
         .route("/sites/{site}", put(sites::upsert).get(sites::get))
         .route("/sites/{site}/schedule", put(sites::schedule))
         .route("/sites/{site}/level", put(levels::set_site))

@@ -318,6 +318,14 @@ pub const OPERATIONS: &[Operation] = &[
         200,
     ),
     op(
+        "put",
+        "/units/{unit}/relocation-support",
+        "Record whether the unit's model can be relocated: {\"supported\": bool} (claim_units: installers and the operator); refused while it is relocating.",
+        Caller,
+        Some("RelocationSupport"),
+        200,
+    ),
+    op(
         "get",
         "/units/{unit}/relocation",
         "A unit's relocation state, whether its model supports it, its position, and its latest activation request with the centre's decision and reason (view_units).",
@@ -626,6 +634,7 @@ fn schemas() -> Value {
         "Schedule": object(&["time_zone", "week"], json!({ "time_zone": string(), "week": week, "exceptions": { "type": "object" } })),
         "Level": object(&["name", "arming", "sensors", "warnings", "centre_priority"], json!({ "name": string(), "arming": { "type": "string", "enum": ["by_schedule", "always_armed", "never_armed"] }, "sensors": { "type": "array", "items": { "type": "string", "enum": ["motion", "door", "video_analytics", "tamper", "power", "panic"] } }, "warnings": object(&["siren", "strobe", "voice"], json!({ "siren": { "type": "boolean" }, "strobe": { "type": "boolean" }, "voice": { "type": "boolean" } })), "centre_priority": { "type": "integer", "minimum": 1, "maximum": 9 } })),
         "SiteLevel": object(&["profile"], json!({ "profile": string() })),
+        "RelocationSupport": object(&["supported"], json!({ "supported": { "type": "boolean" } })),
         "Disarm": object(&["until"], json!({ "until": { "type": "string", "format": "date-time" }, "by": string() })),
         "Error": object(&["error"], json!({ "error": string() })),
     })

@@ -176,6 +176,51 @@ pub async fn assign(
     Ok(Json(serde_json::json!({ "unit": unit, "site": body.site })))
 }
 
+/// Whether a unit's model can be relocated.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SupportBody {
+    supported: bool,
+}
+
+/// `PUT /units/{unit}/relocation-support`: the installer or operator records
+/// whether the unit's model can be moved (a mast on a trailer can, a unit
+/// bolted to a building cannot); the customer is offered relocation only
+/// where it can. Refused while the unit is out of its active state.
+pub async fn relocation_support(
+    State(state): State<ApiState>,
+    Extension(caller): Extension<Caller>,
+    Path(unit): Path<String>,
+    ApiJson(body): ApiJson<SupportBody>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let unit = parse_unit(&unit)?;
+    let site = state
+        .check_unit(&caller, Permission::ClaimUnits, unit)
+        .await?;
+    let audit = caller.audit(
+        "unit.relocation_support",
+        format!("unit:{unit}"),
+        site.and_then(|x| state.site_org(x)),
+        serde_json::json!({ "supported": body.supported }),
+    );
+    let now = state.clock.now();
+    state
+        .with_store(move |s| {
+            let (current, _) = s.relocation(unit)?;
+            if current != RelocationState::Active {
+                return Err(ApiError::Conflict(format!(
+                    "the unit is {current}; finish its relocation before changing whether it can be relocated"
+                )));
+            }
+            Ok(s.set_relocation_supported(unit, body.supported, &audit, now)?)
+        })
+        .await?;
+    state.publish_configs(vec![unit]).await?;
+    Ok(Json(
+        serde_json::json!({ "unit": unit, "relocation_supported": body.supported }),
+    ))
+}
+
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RelocateBody {

@@ -188,6 +188,24 @@ impl Store {
         })
     }
 
+    /// Records whether a unit's model can be relocated.
+    pub fn set_relocation_supported(
+        &mut self,
+        unit: UnitId,
+        supported: bool,
+        audit: &AuditEntry,
+        now: Timestamp,
+    ) -> Result<(), StoreError> {
+        self.audited(audit, now, |tx| {
+            let n = tx.execute(
+                "UPDATE units SET relocation_supported = ?2 WHERE id = ?1",
+                params![unit.as_bytes().as_slice(), supported],
+            )?;
+            one_row(n, || format!("unit {unit}"))?;
+            bump_units(tx, &[unit])
+        })
+    }
+
     /// Where a unit stands, if known.
     pub fn unit_position(&self, unit: UnitId) -> Result<Option<Position>, StoreError> {
         let row: Option<(Option<f64>, Option<f64>)> = self
@@ -340,18 +358,4 @@ pub(super) fn relocation_from_text(text: &str) -> Result<RelocationState, StoreE
     .into_iter()
     .find(|s| relocation_text(*s) == text)
     .ok_or_else(|| StoreError::Encoding(format!("unknown relocation state {text:?}")))
-}
-
-#[cfg(test)]
-impl Store {
-    /// Marks a unit's model as (not) relocatable; provisioning will record
-    /// the model's capabilities (the installers' issue).
-    pub(crate) fn set_relocation_supported_for_test(&self, unit: UnitId, supported: bool) {
-        self.conn
-            .execute(
-                "UPDATE units SET relocation_supported = ?2 WHERE id = ?1",
-                params![unit.as_bytes().as_slice(), supported],
-            )
-            .unwrap();
-    }
 }

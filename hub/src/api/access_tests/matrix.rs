@@ -72,6 +72,7 @@ unit.events       AAD   ADD    ADD     ADD     ADD    AAA     AAA    AAA      AA
 unit.claim        DDD   DDD    DDD     DDD     DDD    AAA     AAA    AAA      AAA     DDD    DDD
 unit.relocate     AAD   ADD    ADD     DDD     DDD    AAA     AAA    AAA      AAA     DDD    DDD
 unit.relocation   AAD   ADD    ADD     ADD     ADD    AAA     AAA    AAA      AAA     AAD    AAD
+unit.reloc.model  DDD   DDD    DDD     DDD     DDD    AAA     AAA    AAA      AAA     DDD    DDD
 org.sites.list    AAD   AAD    AAD     AAD     AAD    AAA     AAA    AAA      AAA     AAD    AAD
 org.sites.create  AAD   DDD    DDD     DDD     DDD    AAA     DDD    DDD      DDD     DDD    DDD
 org.users.list    AAD   AAD    AAD     AAD     AAD    AAA     DDD    DDD      DDD     DDD    DDD
@@ -381,6 +382,11 @@ impl World {
                 Some(json!({ "to": "active" })),
             ),
             "unit.relocation" => ("GET", format!("/api/v1/units/{unit}/relocation"), None),
+            "unit.reloc.model" => (
+                "PUT",
+                format!("/api/v1/units/{unit}/relocation-support"),
+                Some(json!({ "supported": true })),
+            ),
             "org.sites.list" => ("GET", format!("/api/v1/organisations/{org}/sites"), None),
             "org.sites.create" => (
                 "POST",

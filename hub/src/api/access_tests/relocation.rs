@@ -110,6 +110,18 @@ async fn step(
     (status, body)
 }
 
+async fn support(r: &Rig, supported: bool, who: &str) -> (StatusCode, Value) {
+    let (status, _, body) = r
+        .call(
+            "PUT",
+            &format!("/api/v1/units/{}/relocation-support", unit()),
+            Some(json!({ "supported": supported })),
+            Auth::Cookie(who),
+        )
+        .await;
+    (status, body)
+}
+
 fn desired_version(r: &Rig) -> u64 {
     let store = Store::open(&r.dir.path().join("hub.db")).unwrap();
     store.desired_config(unit()).unwrap().unwrap().version.0
@@ -311,11 +323,14 @@ async fn a_withdrawn_request_leaves_the_queue_and_a_customer_cannot_activate() {
 
 #[tokio::test]
 async fn a_model_that_cannot_move_is_refused() {
-    let Setup { r, owner, .. } = setup().await;
-    {
-        let store = Store::open(&r.dir.path().join("hub.db")).unwrap();
-        store.set_relocation_supported_for_test(unit(), false);
-    }
+    let Setup { r, owner, ann } = setup().await;
+    let (status, body) = support(&r, false, &owner).await;
+    assert!(
+        status == StatusCode::FORBIDDEN || status == StatusCode::NOT_FOUND,
+        "the customer cannot declare its hardware: {status} {body}"
+    );
+    let (status, body) = support(&r, false, &ann).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
     let (status, body) = relocate(&r, json!({ "to": "relocating" }), &owner).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
     assert!(
@@ -323,4 +338,17 @@ async fn a_model_that_cannot_move_is_refused() {
         "{body}"
     );
     assert_eq!(relocation(&r, &owner).await["supported"], false);
+    let config = Store::open(&r.dir.path().join("hub.db"))
+        .unwrap()
+        .desired_config(unit())
+        .unwrap()
+        .unwrap();
+    assert!(!config.relocation_supported, "the unit is told too");
+
+    // Supported again; while it relocates, its support cannot change.
+    support(&r, true, &ann).await;
+    let (status, _) = relocate(&r, json!({ "to": "relocating" }), &owner).await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, body) = support(&r, false, &ann).await;
+    assert_eq!(status, StatusCode::CONFLICT, "{body}");
 }
