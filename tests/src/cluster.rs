@@ -336,6 +336,68 @@ impl Cluster {
         self.start_hub();
     }
 
+    /// Waits (up to 30 s) until unit `n` is online and has applied its
+    /// desired config, in `state` ("armed", "disarmed", "paused").
+    pub fn wait_synced(&self, n: usize, state: &str) {
+        wait_for(
+            &format!("unit {n} online, config applied, {state}"),
+            Duration::from_secs(30),
+            || {
+                let u = self.unit_view(n)?;
+                (u["online"] == true && u["pending"] == false && u["state"]["state"] == state)
+                    .then_some(())
+            },
+        );
+    }
+
+    /// A call with the operator token: (status, body).
+    pub fn operator(
+        &self,
+        method: &str,
+        path: &str,
+        body: Option<serde_json::Value>,
+    ) -> (u16, serde_json::Value) {
+        http(self.api, method, path, body, Some(&self.token())).expect("API reachable")
+    }
+
+    /// Signs `email` in; the session cookie (`name=value`).
+    pub fn sign_in(&self, email: &str, password: &str) -> String {
+        let (status, head, body) = http_with(
+            self.api,
+            "POST",
+            "/api/v1/session",
+            Some(serde_json::json!({ "email": email, "password": password })),
+            "",
+        )
+        .expect("API reachable");
+        assert_eq!(status, 200, "sign-in of {email}: {body}");
+        head.lines()
+            .find(|l| l.to_ascii_lowercase().starts_with("set-cookie:"))
+            .and_then(|l| l.split_once(':'))
+            .and_then(|(_, v)| v.trim().split(';').next())
+            .expect("Set-Cookie")
+            .to_owned()
+    }
+
+    /// A call as a signed-in person: (status, body).
+    pub fn as_user(
+        &self,
+        cookie: &str,
+        method: &str,
+        path: &str,
+        body: Option<serde_json::Value>,
+    ) -> (u16, serde_json::Value) {
+        let (status, _, json) = http_with(
+            self.api,
+            method,
+            path,
+            body,
+            &format!("Cookie: {cookie}\r\n"),
+        )
+        .expect("API reachable");
+        (status, json)
+    }
+
     /// The unit's row from the operator API.
     pub fn unit_view(&self, n: usize) -> Option<serde_json::Value> {
         let id = self.units[n].to_string();

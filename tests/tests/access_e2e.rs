@@ -11,7 +11,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use picket_tests::cluster::{Cluster, binary, free_port, http, http_with, wait_for};
-use serde_json::{Value, json};
+use serde_json::json;
 
 const PASSWORD: &str = "correct horse battery staple";
 
@@ -80,52 +80,6 @@ fn decode_quoted_printable(text: &str) -> String {
 }
 
 /// Signs in and returns the session cookie pair (`picket_session=...`).
-fn sign_in(cluster: &Cluster, email: &str) -> String {
-    let (status, head, body) = http_with(
-        cluster.api,
-        "POST",
-        "/api/v1/session",
-        Some(json!({ "email": email, "password": PASSWORD })),
-        "",
-    )
-    .expect("API");
-    assert_eq!(status, 200, "{body}");
-    let line = head
-        .lines()
-        .find(|l| l.to_ascii_lowercase().starts_with("set-cookie:"))
-        .expect("Set-Cookie");
-    line.split_once(':')
-        .expect("header")
-        .1
-        .trim()
-        .split(';')
-        .next()
-        .expect("pair")
-        .to_owned()
-}
-
-fn as_user(
-    cluster: &Cluster,
-    cookie: &str,
-    method: &str,
-    path: &str,
-    body: Option<Value>,
-) -> (u16, Value) {
-    let (status, _, json) = http_with(
-        cluster.api,
-        method,
-        path,
-        body,
-        &format!("Cookie: {cookie}\r\n"),
-    )
-    .expect("API");
-    (status, json)
-}
-
-fn operator(cluster: &Cluster, method: &str, path: &str, body: Option<Value>) -> (u16, Value) {
-    http(cluster.api, method, path, body, Some(&cluster.token())).expect("API")
-}
-
 /// A hub (real binary) with `[mail]` pointing at a fresh aiosmtpd.
 fn cluster_with_mail() -> (Cluster, Smtp, std::path::PathBuf) {
     cluster_with_mail_and(0, "")
@@ -179,16 +133,14 @@ fn link_token(mail: &str) -> String {
 /// A customer with an owner (through the e-mailed invitation); returns
 /// (org id, owner cookie).
 fn customer_with_owner(cluster: &Cluster, maildir: &Path) -> (String, String) {
-    let (status, org) = operator(
-        cluster,
+    let (status, org) = cluster.operator(
         "POST",
         "/api/v1/organisations",
         Some(json!({ "kind": "customer", "name": "Harbour Ltd" })),
     );
     assert_eq!(status, 201, "{org}");
     let org = org["id"].as_str().expect("id").to_owned();
-    let (status, _) = operator(
-        cluster,
+    let (status, _) = cluster.operator(
         "POST",
         &format!("/api/v1/organisations/{org}/users"),
         Some(json!({ "email": "anna@harbour.example", "name": "Anna Holm", "role": "owner" })),
@@ -204,7 +156,7 @@ fn customer_with_owner(cluster: &Cluster, maildir: &Path) -> (String, String) {
     )
     .expect("API");
     assert_eq!(status, 204);
-    (org, sign_in(cluster, "anna@harbour.example"))
+    (org, cluster.sign_in("anna@harbour.example", PASSWORD))
 }
 
 #[test]
@@ -250,7 +202,9 @@ fn a_forgotten_password_is_reset_by_an_emailed_link_that_works_once() {
     assert_eq!(status, 204, "{body}");
     // Signed out everywhere; the old password no longer works; the new one does.
     assert_eq!(
-        as_user(&cluster, &old_session, "GET", "/api/v1/session", None).0,
+        cluster
+            .as_user(&old_session, "GET", "/api/v1/session", None)
+            .0,
         401
     );
     let (status, _) = http(
@@ -287,8 +241,7 @@ fn a_forgotten_password_is_reset_by_an_emailed_link_that_works_once() {
 fn a_dealer_request_is_granted_for_24_hours_by_the_owner_from_the_email() {
     let (cluster, _server, maildir) = cluster_with_mail();
     let (org, owner) = customer_with_owner(&cluster, &maildir);
-    let (status, dealer) = operator(
-        &cluster,
+    let (status, dealer) = cluster.operator(
         "POST",
         "/api/v1/organisations",
         Some(json!({ "kind": "dealer", "name": "Fix-It Alarms" })),
@@ -296,17 +249,16 @@ fn a_dealer_request_is_granted_for_24_hours_by_the_owner_from_the_email() {
     assert_eq!(status, 201);
     let dealer = dealer["id"].as_str().expect("id").to_owned();
     assert_eq!(
-        operator(
-            &cluster,
-            "PUT",
-            &format!("/api/v1/organisations/{org}/dealers/{dealer}"),
-            None
-        )
-        .0,
+        cluster
+            .operator(
+                "PUT",
+                &format!("/api/v1/organisations/{org}/dealers/{dealer}"),
+                None
+            )
+            .0,
         204
     );
-    let (status, _) = operator(
-        &cluster,
+    let (status, _) = cluster.operator(
         "POST",
         &format!("/api/v1/organisations/{dealer}/users"),
         Some(json!({ "email": "tom@fixit.example", "name": "Tom", "role": "dealer_technician" })),
@@ -325,10 +277,9 @@ fn a_dealer_request_is_granted_for_24_hours_by_the_owner_from_the_email() {
         .0,
         204
     );
-    let tech = sign_in(&cluster, "tom@fixit.example");
+    let tech = cluster.sign_in("tom@fixit.example", PASSWORD);
 
-    let (status, body) = as_user(
-        &cluster,
+    let (status, body) = cluster.as_user(
         &tech,
         "POST",
         &format!("/api/v1/organisations/{org}/dealer-access/request"),
@@ -339,16 +290,14 @@ fn a_dealer_request_is_granted_for_24_hours_by_the_owner_from_the_email() {
     assert!(mail.contains("never see live video or clips"), "{mail}");
     let token = link_token(&mail);
     // Only the owner can answer it (the dealer cannot grant itself).
-    let (status, _) = as_user(
-        &cluster,
+    let (status, _) = cluster.as_user(
         &tech,
         "POST",
         "/api/v1/dealer-access/confirm",
         Some(json!({ "token": token })),
     );
     assert_eq!(status, 403);
-    let (status, grant) = as_user(
-        &cluster,
+    let (status, grant) = cluster.as_user(
         &owner,
         "POST",
         "/api/v1/dealer-access/confirm",
@@ -370,8 +319,7 @@ fn a_dealer_request_is_granted_for_24_hours_by_the_owner_from_the_email() {
         ends.duration_since(starts),
         jiff::SignedDuration::from_hours(24)
     );
-    let (status, _) = as_user(
-        &cluster,
+    let (status, _) = cluster.as_user(
         &owner,
         "POST",
         "/api/v1/dealer-access/confirm",
@@ -379,7 +327,7 @@ fn a_dealer_request_is_granted_for_24_hours_by_the_owner_from_the_email() {
     );
     assert_eq!(status, 409, "answered once");
     // The dealer signs in during it: the owner is told by e-mail.
-    sign_in(&cluster, "tom@fixit.example");
+    cluster.sign_in("tom@fixit.example", PASSWORD);
     let notice = mail_to(
         &maildir,
         "anna@harbour.example",
@@ -392,16 +340,14 @@ fn a_dealer_request_is_granted_for_24_hours_by_the_owner_from_the_email() {
 fn an_invitation_arrives_by_email_and_revocation_ends_a_live_session() {
     let (cluster, _server, maildir) = cluster_with_mail();
 
-    let (status, org) = operator(
-        &cluster,
+    let (status, org) = cluster.operator(
         "POST",
         "/api/v1/organisations",
         Some(json!({ "kind": "customer", "name": "Harbour Ltd" })),
     );
     assert_eq!(status, 201, "{org}");
     let org = org["id"].as_str().expect("id").to_owned();
-    let (status, invited) = operator(
-        &cluster,
+    let (status, invited) = cluster.operator(
         "POST",
         &format!("/api/v1/organisations/{org}/users"),
         Some(json!({ "email": "anna@harbour.example", "name": "Anna Holm", "role": "owner" })),
@@ -438,11 +384,10 @@ fn an_invitation_arrives_by_email_and_revocation_ends_a_live_session() {
     )
     .expect("API");
     assert_eq!(status, 204, "{body}");
-    let owner = sign_in(&cluster, "anna@harbour.example");
+    let owner = cluster.sign_in("anna@harbour.example", PASSWORD);
 
     // Anna invites Bo (keyholder); Bo's e-mail comes; Bo signs in.
-    let (status, bo) = as_user(
-        &cluster,
+    let (status, bo) = cluster.as_user(
         &owner,
         "POST",
         &format!("/api/v1/organisations/{org}/users"),
@@ -472,23 +417,24 @@ fn an_invitation_arrives_by_email_and_revocation_ends_a_live_session() {
     )
     .expect("API");
     assert_eq!(status, 204);
-    let bo_session = sign_in(&cluster, "bo@harbour.example");
+    let bo_session = cluster.sign_in("bo@harbour.example", PASSWORD);
     assert_eq!(
-        as_user(&cluster, &bo_session, "GET", "/api/v1/session", None).0,
+        cluster
+            .as_user(&bo_session, "GET", "/api/v1/session", None)
+            .0,
         200
     );
 
     // Revoked: Bo's very next request is refused.
     let bo_id = bo["id"].as_str().expect("id");
-    let (status, _) = as_user(
-        &cluster,
+    let (status, _) = cluster.as_user(
         &owner,
         "POST",
         &format!("/api/v1/users/{bo_id}/revoke"),
         None,
     );
     assert_eq!(status, 204);
-    let (status, body) = as_user(&cluster, &bo_session, "GET", "/api/v1/session", None);
+    let (status, body) = cluster.as_user(&bo_session, "GET", "/api/v1/session", None);
     assert_eq!(status, 401, "{body}");
 
     // Every send is in the mail log.
@@ -521,8 +467,7 @@ fn an_invitation_arrives_by_email_and_revocation_ends_a_live_session() {
 fn audit_verify_finds_an_entry_edited_in_the_database_file() {
     let mut cluster = Cluster::start(0);
     for name in ["Harbour Ltd", "Quarry AS", "Depot ApS"] {
-        let (status, body) = operator(
-            &cluster,
+        let (status, body) = cluster.operator(
             "POST",
             "/api/v1/organisations",
             Some(json!({ "kind": "customer", "name": name })),
@@ -615,8 +560,7 @@ fn an_alarm_is_emailed_at_once_and_the_daily_summary_goes_out_at_its_local_time(
         cluster_with_mail_and(1, "[reports]\ndaily_at = \"00:00\"\n");
     cluster.site_with_schedule(&["00:00-24:00"]);
     let site = picket_tests::cluster::SITE;
-    let (status, body) = operator(
-        &cluster,
+    let (status, body) = cluster.operator(
         "PUT",
         &format!("/api/v1/sites/{site}/report-recipients"),
         Some(json!([
@@ -648,12 +592,8 @@ fn an_alarm_is_emailed_at_once_and_the_daily_summary_goes_out_at_its_local_time(
             .any(|m| m.contains("X-RcptTo: boss@yard.example") && m.contains("Alarm at")),
         "daily-only recipients get no instant e-mails"
     );
-    let (status, sends) = operator(
-        &cluster,
-        "GET",
-        &format!("/api/v1/sites/{site}/report-sends"),
-        None,
-    );
+    let (status, sends) =
+        cluster.operator("GET", &format!("/api/v1/sites/{site}/report-sends"), None);
     assert_eq!(status, 200, "{sends}");
     let kinds: Vec<(String, String, String)> = sends
         .as_array()

@@ -16,20 +16,6 @@ use picket_tests::cluster::{Cluster, wait_for};
 
 const SYNC: Duration = Duration::from_secs(30);
 
-/// Waits until unit `n` is online and has applied its desired config, in
-/// `state` ("armed"/"disarmed").
-fn wait_synced(c: &Cluster, n: usize, state: &str) {
-    wait_for(
-        &format!("unit {n} online, config applied, {state}"),
-        SYNC,
-        || {
-            let u = c.unit_view(n)?;
-            (u["online"] == true && u["pending"] == false && u["state"]["state"] == state)
-                .then_some(())
-        },
-    );
-}
-
 /// The unit's events at the hub, oldest first: (seq, kind).
 fn hub_events(c: &Cluster, n: usize) -> Vec<(u64, String)> {
     let mut events: Vec<(u64, String)> = c
@@ -59,7 +45,7 @@ fn pir_while_armed_is_an_alarm_committed_and_acked_and_while_disarmed_is_no_alar
     let mut c = Cluster::start(1);
     c.site_with_schedule(&["00:00-24:00"]);
     c.start_agent(0);
-    wait_synced(&c, 0, "armed");
+    c.wait_synced(0, "armed");
 
     assert!(c.trigger(0, "pir"), "simulator delivered the trigger");
     wait_for("the alarm at the hub", SYNC, || {
@@ -75,7 +61,7 @@ fn pir_while_armed_is_an_alarm_committed_and_acked_and_while_disarmed_is_no_alar
         &format!("/api/v1/sites/{}/disarm", picket_tests::cluster::SITE),
         Some(serde_json::json!({ "until": until, "by": "Test keyholder" })),
     );
-    wait_synced(&c, 0, "disarmed");
+    c.wait_synced(0, "disarmed");
     assert!(c.trigger(0, "pir"));
     wait_for("the activity at the hub", SYNC, || {
         (count(&hub_events(&c, 0), "activity") == 1).then_some(())
@@ -94,7 +80,7 @@ fn with_the_hub_down_the_unit_enforces_and_keeps_everything_then_delivers_it_onc
     let mut c = Cluster::start(1);
     c.site_with_schedule(&["00:00-24:00"]);
     c.start_agent(0);
-    wait_synced(&c, 0, "armed");
+    c.wait_synced(0, "armed");
     let before = hub_events(&c, 0).len();
 
     // A disarm that ends 6 s from now, then the hub goes away.
@@ -104,7 +90,7 @@ fn with_the_hub_down_the_unit_enforces_and_keeps_everything_then_delivers_it_onc
         &format!("/api/v1/sites/{}/disarm", picket_tests::cluster::SITE),
         Some(serde_json::json!({ "until": until, "by": "Test keyholder" })),
     );
-    wait_synced(&c, 0, "disarmed");
+    c.wait_synced(0, "disarmed");
     c.hub.as_mut().expect("hub").kill9();
 
     for _ in 0..5 {
@@ -164,7 +150,7 @@ fn sigkill_of_agent_and_hub_during_a_burst_loses_and_duplicates_nothing() {
     let mut c = Cluster::start(1);
     c.site_with_schedule(&["00:00-24:00"]);
     c.start_agent(0);
-    wait_synced(&c, 0, "armed");
+    c.wait_synced(0, "armed");
 
     // Kill points vary from run to run; print them so a failure can be replayed.
     let seed = std::time::SystemTime::now()
@@ -214,7 +200,7 @@ fn a_silently_frozen_unit_is_seen_offline_and_back_online_when_it_resumes() {
     let mut c = Cluster::start(1);
     c.site_with_schedule(&["00:00-24:00"]);
     c.start_agent(0);
-    wait_synced(&c, 0, "armed");
+    c.wait_synced(0, "armed");
     // SIGSTOP: the TCP connection stays open, nothing more is sent — a link
     // cut without a goodbye. Test timing: heartbeat 1 s, offline after 4 s.
     let agent = c.agents[0].as_ref().expect("agent");

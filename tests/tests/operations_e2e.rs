@@ -22,44 +22,15 @@ use std::time::Duration;
 use jiff::{SignedDuration, Timestamp, tz::TimeZone};
 use picket_proto::arming::ArmState;
 use picket_proto::message::EventKind;
-use picket_tests::cluster::{Cluster, SITE, http, http_with, wait_for};
+use picket_tests::cluster::{Cluster, SITE, http, wait_for};
 use serde_json::{Value, json};
 
 const SYNC: Duration = Duration::from_secs(30);
 const PASSWORD: &str = "correct horse battery staple";
 
-fn wait_synced(c: &Cluster, n: usize, state: &str) {
-    wait_for(
-        &format!("unit {n} online, config applied, {state}"),
-        SYNC,
-        || {
-            let u = c.unit_view(n)?;
-            (u["online"] == true && u["pending"] == false && u["state"]["state"] == state)
-                .then_some(())
-        },
-    );
-}
-
-fn operator(c: &Cluster, method: &str, path: &str, body: Option<Value>) -> (u16, Value) {
-    http(c.api, method, path, body, Some(&c.token())).expect("API")
-}
-
-fn as_user(
-    c: &Cluster,
-    cookie: &str,
-    method: &str,
-    path: &str,
-    body: Option<Value>,
-) -> (u16, Value) {
-    let (status, _, json) =
-        http_with(c.api, method, path, body, &format!("Cookie: {cookie}\r\n")).expect("API");
-    (status, json)
-}
-
 /// An organisation made by the operator token; its id.
 fn org(c: &Cluster, kind: &str, name: &str) -> String {
-    let (status, body) = operator(
-        c,
+    let (status, body) = c.operator(
         "POST",
         "/api/v1/organisations",
         Some(json!({ "kind": kind, "name": name })),
@@ -71,8 +42,7 @@ fn org(c: &Cluster, kind: &str, name: &str) -> String {
 /// A person invited by the operator token (no mail configured: the link is
 /// in the answer), who accepts and signs in; their session cookie.
 fn person(c: &Cluster, org: &str, email: &str, role: &str) -> String {
-    let (status, body) = operator(
-        c,
+    let (status, body) = c.operator(
         "POST",
         &format!("/api/v1/organisations/{org}/users"),
         Some(json!({ "email": email, "name": email, "role": role })),
@@ -89,21 +59,7 @@ fn person(c: &Cluster, org: &str, email: &str, role: &str) -> String {
     )
     .expect("API");
     assert_eq!(status, 204, "{body}");
-    let (status, head, body) = http_with(
-        c.api,
-        "POST",
-        "/api/v1/session",
-        Some(json!({ "email": email, "password": PASSWORD })),
-        "",
-    )
-    .expect("API");
-    assert_eq!(status, 200, "{body}");
-    head.lines()
-        .find(|l| l.to_ascii_lowercase().starts_with("set-cookie:"))
-        .and_then(|l| l.split_once(':'))
-        .and_then(|(_, v)| v.trim().split(';').next())
-        .expect("Set-Cookie")
-        .to_owned()
+    c.sign_in(email, PASSWORD)
 }
 
 const DAYS: [&str; 7] = [
@@ -123,8 +79,7 @@ fn customer_site(c: &Cluster, customer: &str, windows: &[&str]) {
         .into_iter()
         .map(|d| (d.to_owned(), json!(windows)))
         .collect();
-    let (status, body) = operator(
-        c,
+    let (status, body) = c.operator(
         "PUT",
         &format!("/api/v1/sites/{SITE}"),
         Some(json!({ "name": "Quay", "org": customer,
@@ -154,14 +109,13 @@ fn hub_events(c: &Cluster, n: usize) -> Vec<picket_proto::message::Event> {
 }
 
 fn queue(c: &Cluster, cookie: &str) -> Vec<Value> {
-    let (status, body) = as_user(c, cookie, "GET", "/api/v1/centre/queue", None);
+    let (status, body) = c.as_user(cookie, "GET", "/api/v1/centre/queue", None);
     assert_eq!(status, 200, "{body}");
     body.as_array().expect("list").clone()
 }
 
 fn step(c: &Cluster, cookie: &str, item: &str, step: &str, body: Option<Value>) -> Value {
-    let (status, answer) = as_user(
-        c,
+    let (status, answer) = c.as_user(
         cookie,
         "POST",
         &format!("/api/v1/centre/queue/{item}/{step}"),
@@ -178,7 +132,7 @@ fn a_schedule_day_edited_and_copied_to_the_week_arms_the_unit_at_that_local_inst
     let owner = person(&c, &customer, "anna@harbour.example", "owner");
     customer_site(&c, &customer, &[]);
     c.start_agent(0);
-    wait_synced(&c, 0, "disarmed");
+    c.wait_synced(0, "disarmed");
 
     // Arm from the next whole minute at least 8 s away, on that local day.
     let tz = TimeZone::get("Europe/Copenhagen").expect("tz");
@@ -195,28 +149,26 @@ fn a_schedule_day_edited_and_copied_to_the_week_arms_the_unit_at_that_local_inst
     let arm_at = start.to_zoned(tz).expect("local").timestamp();
     let day = DAYS[start.weekday().to_monday_zero_offset() as usize];
     let window = format!("{:02}:{:02}-24:00", start.hour(), start.minute());
-    let (status, body) = as_user(
-        &c,
+    let (status, body) = c.as_user(
         &owner,
         "PUT",
         &format!("/api/v1/sites/{SITE}/schedule/days/{day}"),
         Some(json!([window])),
     );
     assert_eq!(status, 200, "{body}");
-    let (status, body) = as_user(
-        &c,
+    let (status, body) = c.as_user(
         &owner,
         "POST",
         &format!("/api/v1/sites/{SITE}/schedule/copy-day"),
         Some(json!({ "day": day })),
     );
     assert_eq!(status, 200, "{body}");
-    let (_, site) = as_user(&c, &owner, "GET", &format!("/api/v1/sites/{SITE}"), None);
+    let (_, site) = c.as_user(&owner, "GET", &format!("/api/v1/sites/{SITE}"), None);
     for d in DAYS {
         assert_eq!(site["schedule"]["week"][d], json!([window]), "{d}: {site}");
     }
     // The unit confirms the new config while still disarmed...
-    wait_synced(&c, 0, "disarmed");
+    c.wait_synced(0, "disarmed");
     assert!(
         Timestamp::now() < arm_at,
         "the test took too long to set up"
@@ -258,7 +210,7 @@ fn an_alarm_is_claimed_handled_and_its_report_reaches_the_customer_at_once_or_af
     let ole = person(&c, &centre, "ole@centre.example", "centre_operator");
     customer_site(&c, &customer, &["00:00-24:00"]);
     c.start_agent(0);
-    wait_synced(&c, 0, "armed");
+    c.wait_synced(0, "armed");
 
     let handle = |outcome: &str, notes: &str| -> String {
         let item = wait_for("an alarm in the centre's queue", SYNC, || {
@@ -285,7 +237,7 @@ fn an_alarm_is_claimed_handled_and_its_report_reaches_the_customer_at_once_or_af
         "intruder",
         "Person at the fence left when the siren sounded",
     );
-    let (status, alarm) = as_user(&c, &owner, "GET", &format!("/api/v1/alarms/{first}"), None);
+    let (status, alarm) = c.as_user(&owner, "GET", &format!("/api/v1/alarms/{first}"), None);
     assert_eq!(status, 200, "{alarm}");
     assert_eq!(alarm["sensor"], "pir-1");
     assert_eq!(alarm["state"], "armed");
@@ -294,8 +246,7 @@ fn an_alarm_is_claimed_handled_and_its_report_reaches_the_customer_at_once_or_af
     assert!(alarm["centre"]["response_s"].as_f64().expect("response") >= 0.0);
 
     // The customer asks to see reports only after the centre's review.
-    let (status, body) = as_user(
-        &c,
+    let (status, body) = c.as_user(
         &owner,
         "PUT",
         &format!("/api/v1/organisations/{customer}/sharing"),
@@ -304,14 +255,14 @@ fn an_alarm_is_claimed_handled_and_its_report_reaches_the_customer_at_once_or_af
     assert!((200..300).contains(&status), "{status} {body}");
     assert!(c.trigger(0, "door"));
     let second = handle("false_alarm", "Wind; gate rattling");
-    let (_, alarm) = as_user(&c, &owner, "GET", &format!("/api/v1/alarms/{second}"), None);
+    let (_, alarm) = c.as_user(&owner, "GET", &format!("/api/v1/alarms/{second}"), None);
     assert_eq!(alarm["centre"]["state"], "handled");
     assert_eq!(alarm["incident_report"], Value::Null, "awaiting review");
     step(&c, &ole, &second, "share-report", None);
-    let (_, alarm) = as_user(&c, &owner, "GET", &format!("/api/v1/alarms/{second}"), None);
+    let (_, alarm) = c.as_user(&owner, "GET", &format!("/api/v1/alarms/{second}"), None);
     assert_eq!(alarm["incident_report"]["notes"], "Wind; gate rattling");
 
-    let (_, list) = as_user(&c, &owner, "GET", "/api/v1/alarms?status=handled", None);
+    let (_, list) = c.as_user(&owner, "GET", "/api/v1/alarms?status=handled", None);
     assert_eq!(list.as_array().expect("list").len(), 2, "{list}");
 }
 
@@ -324,11 +275,10 @@ fn relocation_round_trip_pauses_the_unit_and_the_centre_activates_it_at_its_new_
     let ole = person(&c, &centre, "ole@centre.example", "centre_operator");
     customer_site(&c, &customer, &["00:00-24:00"]);
     c.start_agent(0);
-    wait_synced(&c, 0, "armed");
+    c.wait_synced(0, "armed");
     let unit = c.units[0];
     let relocate = |body: Value| {
-        let (status, answer) = as_user(
-            &c,
+        let (status, answer) = c.as_user(
             &owner,
             "POST",
             &format!("/api/v1/units/{unit}/relocation"),
@@ -338,7 +288,7 @@ fn relocation_round_trip_pauses_the_unit_and_the_centre_activates_it_at_its_new_
     };
 
     relocate(json!({ "to": "relocating" }));
-    wait_synced(&c, 0, "paused");
+    c.wait_synced(0, "paused");
     // Moving it sets off the PIR: recorded as activity, the centre is not
     // called.
     let before = hub_events(&c, 0).len();
@@ -382,9 +332,8 @@ fn relocation_round_trip_pauses_the_unit_and_the_centre_activates_it_at_its_new_
     );
 
     // Armed again on the unit, at its new place.
-    wait_synced(&c, 0, "armed");
-    let (_, seen) = as_user(
-        &c,
+    c.wait_synced(0, "armed");
+    let (_, seen) = c.as_user(
         &owner,
         "GET",
         &format!("/api/v1/units/{unit}/relocation"),
@@ -408,7 +357,7 @@ fn a_tamper_blip_raises_nothing_and_a_lasting_tamper_raises_one_queue_item() {
     let ole = person(&c, &centre, "ole@centre.example", "centre_operator");
     customer_site(&c, &customer, &[]);
     c.start_agent(0);
-    wait_synced(&c, 0, "disarmed");
+    c.wait_synced(0, "disarmed");
 
     // Opened and closed at once: both events kept, no queue item.
     assert!(c.trigger(0, "tamper"));
@@ -439,6 +388,6 @@ fn a_tamper_blip_raises_nothing_and_a_lasting_tamper_raises_one_queue_item() {
         .filter(|i| i["kind"] == "tamper")
         .count();
     assert_eq!(tampers, 1);
-    let (_, fleet) = as_user(&c, &ole, "GET", "/api/v1/fleet?problem=tamper", None);
+    let (_, fleet) = c.as_user(&ole, "GET", "/api/v1/fleet?problem=tamper", None);
     assert_eq!(fleet["summary"]["tamper"], 1, "{fleet}");
 }

@@ -24,8 +24,13 @@ fn construction() -> Value {
 #[tokio::test]
 async fn the_operator_defines_levels_and_the_customer_chooses_one() {
     let r = rig();
-    let operator = r.org("operator", "Picket Security").await;
-    let customer = r.org("customer", "Harbour Ltd").await;
+    let Cast {
+        operator,
+        centre,
+        owner,
+        site,
+        ..
+    } = r.cast().await;
     let (admin, _) = r
         .member(
             &operator,
@@ -34,19 +39,6 @@ async fn the_operator_defines_levels_and_the_customer_chooses_one() {
             json!("all"),
         )
         .await;
-    let (centre, _) = r
-        .member(
-            &operator,
-            "ole@picket.example",
-            "centre_operator",
-            json!("all"),
-        )
-        .await;
-    let (owner, _) = r
-        .member(&customer, "anna@harbour.example", "owner", json!("all"))
-        .await;
-    let (_, body) = site(&r, &customer, "Quay", None, Auth::Operator).await;
-    let site = body["id"].as_str().unwrap().to_owned();
 
     // Everyone signed in reads the list; only the operator sees site counts.
     let (status, _, list) = r

@@ -206,6 +206,45 @@ pub(super) fn body_id(users: &Value, email: &str) -> String {
         .to_owned()
 }
 
+/// The usual cast of the operations tests: the operator's organisation
+/// with a centre operator (ann@centre.example), a customer with its owner
+/// (anna@harbour.example), and a site of the customer ("Quay").
+pub(super) struct Cast {
+    pub(super) operator: String,
+    /// The centre operator's session cookie.
+    pub(super) centre: String,
+    /// The owner's session cookie.
+    pub(super) owner: String,
+    pub(super) site: String,
+}
+
+impl Rig {
+    pub(super) async fn cast(&self) -> Cast {
+        let operator = self.org("operator", "Picket Security").await;
+        let customer = self.org("customer", "Harbour Ltd").await;
+        let (centre, _) = self
+            .member(
+                &operator,
+                "ann@centre.example",
+                "centre_operator",
+                json!("all"),
+            )
+            .await;
+        let (owner, _) = self
+            .member(&customer, "anna@harbour.example", "owner", json!("all"))
+            .await;
+        let (status, body) = site(self, &customer, "Quay", None, Auth::Operator).await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+        let site = body["id"].as_str().unwrap().to_owned();
+        Cast {
+            operator,
+            centre,
+            owner,
+            site,
+        }
+    }
+}
+
 pub(super) async fn site(
     r: &Rig,
     org: &str,

@@ -24,21 +24,12 @@ struct Setup {
 
 async fn setup() -> Setup {
     let r = rig();
-    let operator = r.org("operator", "Picket Security").await;
-    let customer = r.org("customer", "Harbour Ltd").await;
-    let (owner, _) = r
-        .member(&customer, "anna@harbour.example", "owner", json!("all"))
-        .await;
-    let (ann, _) = r
-        .member(
-            &operator,
-            "ann@centre.example",
-            "centre_operator",
-            json!("all"),
-        )
-        .await;
-    let (_, body) = site(&r, &customer, "Quay", None, Auth::Operator).await;
-    let site = body["id"].as_str().unwrap().to_owned();
+    let Cast {
+        centre: ann,
+        owner,
+        site,
+        ..
+    } = r.cast().await;
     {
         let mut store = Store::open(&r.dir.path().join("hub.db")).unwrap();
         let seen = Incoming::Status {

@@ -34,21 +34,12 @@ fn alarm_at(n: u8, at: jiff::Timestamp) -> Incoming {
 #[tokio::test]
 async fn delivery_and_availability_are_computed_from_what_happened() {
     let r = rig();
-    let operator = r.org("operator", "Picket Security").await;
-    let customer = r.org("customer", "Harbour Ltd").await;
-    let (ole, _) = r
-        .member(
-            &operator,
-            "ole@centre.example",
-            "centre_operator",
-            json!("all"),
-        )
-        .await;
-    let (owner, _) = r
-        .member(&customer, "anna@harbour.example", "owner", json!("all"))
-        .await;
-    let (_, body) = site(&r, &customer, "Quay", None, Auth::Operator).await;
-    let site = body["id"].as_str().unwrap().to_owned();
+    let Cast {
+        centre: ole,
+        owner,
+        site,
+        ..
+    } = r.cast().await;
     let start = r.clock.now();
     let store_path = r.dir.path().join("hub.db");
     let commit = |batch: &[Incoming]| {
