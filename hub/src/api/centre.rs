@@ -26,6 +26,36 @@ pub struct QueueEntry {
     pub item: Item,
     /// Waited longer than the escalation time without an acknowledgement.
     pub escalated: bool,
+    /// For an activation request: the unit's health now, to check it
+    /// before activating.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub unit_health: Option<UnitCheck>,
+}
+
+/// What the centre checks on a relocated unit before activating it.
+#[derive(Debug, Serialize)]
+pub struct UnitCheck {
+    online: bool,
+    /// Since when online or offline (Unix ms).
+    status_since: Option<i64>,
+    /// Last message of any kind (Unix ms).
+    last_seen: Option<i64>,
+    /// The last heartbeat's health (cameras, disk, clock skew).
+    health: Option<picket_proto::message::Health>,
+    /// The unit has not applied its latest config.
+    config_pending: bool,
+}
+
+impl From<crate::store::UnitRow> for UnitCheck {
+    fn from(u: crate::store::UnitRow) -> UnitCheck {
+        UnitCheck {
+            online: u.online,
+            status_since: u.status_since,
+            last_seen: u.last_seen,
+            config_pending: u.applied_version != Some(u.desired_version),
+            health: u.health,
+        }
+    }
 }
 
 fn parse_item(text: &str) -> Result<EventId, ApiError> {
@@ -54,11 +84,34 @@ pub async fn list(
 ) -> Result<Json<Vec<QueueEntry>>, ApiError> {
     let items = state.with_store(|s| Ok(s.open_queue()?)).await?;
     let now = state.clock.now();
-    let entries = items
+    let items: Vec<Item> = items
         .into_iter()
         .filter(|i| caller.allows(&state, Permission::HandleAlarms, &Target::Site(i.site)))
+        .collect();
+    // Activation requests are few; each gets its unit's health.
+    let relocated: Vec<_> = items
+        .iter()
+        .filter(|i| i.kind == ItemKind::Activation)
+        .map(|i| i.unit)
+        .collect();
+    let mut checks = state
+        .with_store(move |s| {
+            let mut out = std::collections::HashMap::new();
+            for unit in relocated {
+                if let Some(row) = s.unit(unit)? {
+                    out.insert(unit, UnitCheck::from(row));
+                }
+            }
+            Ok(out)
+        })
+        .await?;
+    let entries = items
+        .into_iter()
         .map(|item| QueueEntry {
             escalated: item.escalated(now, state.escalate_after),
+            unit_health: (item.kind == ItemKind::Activation)
+                .then(|| checks.remove(&item.unit))
+                .flatten(),
             item,
         })
         .collect();
@@ -164,6 +217,7 @@ async fn step(
     }
     Ok(Json(QueueEntry {
         escalated: after.escalated(now, state.escalate_after),
+        unit_health: None,
         item: after,
     }))
 }

@@ -147,6 +147,10 @@ async fn a_rejected_request_tells_the_customer_why_and_an_activation_records_the
         "standard level 3, two steps less urgent"
     );
     assert_eq!(items[0]["requested_position"], there);
+    assert_eq!(
+        items[0]["unit_health"]["online"], true,
+        "the centre sees the unit's health with the request"
+    );
     let item = items[0]["id"].as_str().unwrap().to_owned();
 
     // The centre checks it: an alarm's outcome does not fit, a rejection
