@@ -25,6 +25,10 @@
 //! offline_debounce_s = 60           # a unit offline this long raises a queue item
 //! tamper_debounce_s = 10            # a tamper not restored within this raises one
 //!
+//! [clips]
+//! listen = "0.0.0.0:8443"           # units upload clips here over HTTPS (client certificates, as MQTT);
+//!                                   # clips live in data_dir/clips
+//!
 //! [reports]
 //! daily_at = "07:00"                # daily summaries go out at this time in each site's time zone
 //! ```
@@ -55,6 +59,10 @@ pub struct HubConfig {
     /// Report e-mails.
     #[serde(default)]
     pub reports: ReportsConfig,
+    /// The units' HTTPS for clip uploads. Without it units cannot upload
+    /// clips (and the log says so).
+    #[serde(default)]
+    pub clips: Option<ClipsConfig>,
     /// Outgoing e-mail (invitations, password resets, dealer access). Without
     /// it nothing is e-mailed (and the log says so).
     #[serde(default)]
@@ -117,6 +125,15 @@ pub struct MqttConfig {
     /// Most simultaneous connections (default 20000).
     #[serde(default = "default_max_connections")]
     pub max_connections: usize,
+}
+
+/// The units' HTTPS: clip uploads, with the MQTT listener's TLS (client
+/// certificates required).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClipsConfig {
+    /// Address (units' `https` setting points here), e.g. `0.0.0.0:8443`.
+    pub listen: SocketAddr,
 }
 
 /// Report e-mails to sites' report recipients.

@@ -46,6 +46,16 @@ pub enum StartError {
         /// Why.
         source: std::io::Error,
     },
+    /// The units' HTTPS (clip uploads) could not start.
+    #[error(
+        "cannot serve the units' HTTPS (clip uploads) on {addr}: {detail}; set [clips] listen to a free address"
+    )]
+    ClipsListen {
+        /// The address.
+        addr: String,
+        /// Why.
+        detail: String,
+    },
     /// The operator token could not be read or created.
     #[error("operator token file {path}: {source}")]
     Token {
@@ -65,6 +75,8 @@ pub struct Hub {
     pub publisher: PublishSender,
     /// Where the API listens.
     pub api_addr: std::net::SocketAddr,
+    /// Where units upload clips (HTTPS, client certificates), if configured.
+    pub clips_addr: Option<std::net::SocketAddr>,
     /// The operator token.
     pub token: String,
     /// The units' MQTT front.
@@ -128,9 +140,17 @@ pub async fn start(config: &HubConfig, clock: Arc<dyn Clock>) -> Result<Hub, Sta
         },
         front_stop.subscribe(),
     );
+    let clip_files =
+        crate::clips::files::ClipFiles::open(&config.data_dir.join("clips")).map_err(|e| {
+            StartError::DataDir {
+                path: config.data_dir.join("clips").display().to_string(),
+                source: std::io::Error::other(e.to_string()),
+            }
+        })?;
     let state = api::ApiState::new(api_store, publisher.clone(), clock, token.clone())
         .with_mail(mailer, &config.api.public_url)
-        .with_centre(&config.centre);
+        .with_centre(&config.centre)
+        .with_clips(clip_files);
     let listener = tokio::net::TcpListener::bind(config.api.listen)
         .await
         .map_err(|source| StartError::ApiListen {
@@ -141,6 +161,15 @@ pub async fn start(config: &HubConfig, clock: Arc<dyn Clock>) -> Result<Hub, Sta
     if let Err(e) = state.republish_all().await {
         tracing::error!(error = %e, "cannot republish desired configs");
     }
+    let clips_addr = match &config.clips {
+        Some(clips) => {
+            Some(serve_clips(config, clips, state.clone(), front_stop.subscribe()).await?)
+        }
+        None => {
+            tracing::warn!("no [clips] listen configured: units cannot upload clips");
+            None
+        }
+    };
     let (api_stop, stopped) = tokio::sync::oneshot::channel::<()>();
     tokio::spawn(async move {
         let shutdown = async move {
@@ -155,6 +184,7 @@ pub async fn start(config: &HubConfig, clock: Arc<dyn Clock>) -> Result<Hub, Sta
         stats,
         publisher,
         api_addr,
+        clips_addr,
         token,
         front,
         stop,
@@ -162,6 +192,45 @@ pub async fn start(config: &HubConfig, clock: Arc<dyn Clock>) -> Result<Hub, Sta
         api_stop: Some(api_stop),
         ingest: Some(ingest),
     })
+}
+
+/// Serves the units' HTTPS (clip uploads) until the front stops: the same
+/// TLS as MQTT (client certificates required, unit = certificate).
+async fn serve_clips(
+    config: &HubConfig,
+    clips: &crate::config::ClipsConfig,
+    api: api::ApiState,
+    mut stop: tokio::sync::watch::Receiver<bool>,
+) -> Result<std::net::SocketAddr, StartError> {
+    let fail = |detail: String| StartError::ClipsListen {
+        addr: clips.listen.to_string(),
+        detail,
+    };
+    let tls = crate::front::tls::server_config(&config.mqtt).map_err(|e| fail(e.to_string()))?;
+    let files = crate::clips::files::ClipFiles::open(&config.data_dir.join("clips"))
+        .map_err(|e| fail(e.to_string()))?;
+    let tcp = tokio::net::TcpListener::bind(clips.listen)
+        .await
+        .map_err(|e| fail(e.to_string()))?;
+    let addr = tcp.local_addr().map_err(|e| fail(e.to_string()))?;
+    let listener =
+        crate::clips::listener::UnitListener::new(tcp, tls).map_err(|e| fail(e.to_string()))?;
+    let app = crate::clips::unit_api::router(crate::clips::unit_api::UnitApiState::new(api, files));
+    tokio::spawn(async move {
+        let served = axum::serve(
+            listener,
+            app.into_make_service_with_connect_info::<crate::clips::listener::UnitPeer>(),
+        )
+        .with_graceful_shutdown(async move {
+            let _ = stop.wait_for(|stopped| *stopped).await;
+        })
+        .await;
+        if let Err(e) = served {
+            tracing::error!(error = %e, "the units' HTTPS stopped");
+        }
+    });
+    tracing::info!(%addr, "units' HTTPS (clip uploads) listening");
+    Ok(addr)
 }
 
 /// Reads the operator token, or creates one (32 random bytes, hex, 0600).

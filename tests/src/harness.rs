@@ -687,5 +687,6 @@ pub fn hub_config(dir: &Path, port: u16, max_connections: usize) -> HubConfig {
             ..ApiConfig::default()
         },
         mail: None,
+        clips: None,
     }
 }

@@ -115,6 +115,39 @@ pub struct AlarmView {
     centre: Option<CentreView>,
     /// Present once handled, when the caller may read incident reports.
     incident_report: Option<IncidentReport>,
+    /// Its clips and thumbnails as uploaded so far (`GET /alarms/{id}`
+    /// only; empty when the caller may not see clips).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    clips: Option<Vec<ClipView>>,
+}
+
+/// A clip or thumbnail of an alarm.
+#[derive(Debug, Serialize)]
+pub struct ClipView {
+    id: uuid::Uuid,
+    camera: CameraId,
+    kind: crate::clips::upload::ClipKind,
+    size: u64,
+    /// First and last frame (unit clock).
+    started_at: Option<Timestamp>,
+    ended_at: Option<Timestamp>,
+    /// Where to fetch it (range requests supported; each fetch audited).
+    url: String,
+}
+
+impl From<crate::store::ClipRow> for ClipView {
+    fn from(row: crate::store::ClipRow) -> ClipView {
+        let d = row.declared;
+        ClipView {
+            url: format!("/api/v1/clips/{}", d.id.simple()),
+            id: d.id,
+            camera: d.camera,
+            kind: d.kind,
+            size: d.size,
+            started_at: d.started_at,
+            ended_at: d.ended_at,
+        }
+    }
 }
 
 fn seconds(d: SignedDuration) -> f64 {
@@ -177,6 +210,7 @@ pub(super) fn view(state: &ApiState, caller: &Caller, row: AlarmRow) -> Option<A
         state: arm,
         centre,
         incident_report,
+        clips: None,
     })
 }
 
@@ -276,9 +310,24 @@ pub async fn get(
         // Alarms of units on no site are fleet matters.
         None => return Err(ApiError::NotFound(format!("alarm {id}"))),
     }
-    view(&state, &caller, row)
-        .map(Json)
-        .ok_or_else(|| ApiError::NotFound(format!("alarm {id}")))
+    let site = row.site;
+    let mut alarm =
+        view(&state, &caller, row).ok_or_else(|| ApiError::NotFound(format!("alarm {id}")))?;
+    let may_see_clips = match site {
+        Some(site) => caller.allows(&state, Permission::ViewClips, &Target::Site(site)),
+        None => caller.actor.is_none(),
+    };
+    alarm.clips = Some(if may_see_clips {
+        state
+            .with_store(move |s| Ok(s.clips_of_event(id)?))
+            .await?
+            .into_iter()
+            .map(ClipView::from)
+            .collect()
+    } else {
+        Vec::new()
+    });
+    Ok(Json(alarm))
 }
 
 /// The period of `GET /response-times`.

@@ -12,6 +12,7 @@ mod access_tests;
 mod alarms;
 pub mod caller;
 mod centre;
+mod clips;
 mod contacts;
 mod dealer;
 mod fleet;
@@ -63,6 +64,7 @@ pub struct ApiState {
     mailer: Option<Arc<Mailer>>,
     public_url: Arc<str>,
     escalate_after: jiff::SignedDuration,
+    clips: Option<crate::clips::files::ClipFiles>,
 }
 
 impl ApiState {
@@ -88,7 +90,19 @@ impl ApiState {
             mailer: None,
             public_url: "https://localhost:8480".into(),
             escalate_after: crate::api::centre::ESCALATE_AFTER,
+            clips: None,
         }
+    }
+
+    /// Serves clips from `files`.
+    pub fn with_clips(mut self, files: crate::clips::files::ClipFiles) -> ApiState {
+        self.clips = Some(files);
+        self
+    }
+
+    /// Where clips are, if this hub keeps any.
+    pub(crate) fn clips(&self) -> Option<&crate::clips::files::ClipFiles> {
+        self.clips.as_ref()
     }
 
     /// Sets when the centre's queue shows an item as escalated.
@@ -184,8 +198,13 @@ impl ApiState {
         Ok(())
     }
 
+    /// The clock every handler reads.
+    pub(crate) fn clock(&self) -> &Arc<dyn Clock> {
+        &self.clock
+    }
+
     /// Runs `f` with the store on a blocking thread.
-    async fn with_store<T: Send + 'static>(
+    pub(crate) async fn with_store<T: Send + 'static>(
         &self,
         f: impl FnOnce(&mut Store) -> Result<T, ApiError> + Send + 'static,
     ) -> Result<T, ApiError> {
@@ -300,6 +319,9 @@ pub enum ApiError {
     /// The request is well-formed but not acceptable.
     #[error("{0}")]
     Invalid(String),
+    /// The request is larger than allowed (says the limit).
+    #[error("{0}")]
+    TooLarge(String),
     /// A bug or an outage.
     #[error("internal error: {0}")]
     Internal(String),
@@ -324,6 +346,7 @@ impl IntoResponse for ApiError {
             ApiError::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            ApiError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         };
         if status == StatusCode::INTERNAL_SERVER_ERROR {
@@ -382,6 +405,7 @@ pub fn router(state: ApiState) -> Router {
         .route("/fleet", get(fleet::fleet))
         .route("/alarms", get(alarms::list))
         .route("/alarms/{id}", get(alarms::get))
+        .route("/clips/{id}", get(clips::download))
         .route("/response-times", get(alarms::times))
         .route("/transmission", get(transmission::report))
         .route("/centre/queue", get(centre::list))

@@ -431,6 +431,14 @@ pub const OPERATIONS: &[Operation] = &[
     ),
     op(
         "get",
+        "/clips/{id}",
+        "A clip (video/mp4) or thumbnail (image/jpeg) of an alarm (view_clips; the customer's sharing and dealer access apply); single HTTP range requests (206, 416); every fetch audited as clip.view.",
+        Caller,
+        None,
+        200,
+    ),
+    op(
+        "get",
         "/fleet",
         "Fleet health (view_fleet): counts of each problem over the units I watch, then the units (all, or ?problem=offline/tamper/camera_lost/disk_low/config_pending/relocating/activation_requested/any; ?site=) with online/offline since when, last heard, cameras, disk, tamper, relocation; paged by id with after and limit (default 200, at most 1000).",
         Caller,

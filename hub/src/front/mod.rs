@@ -16,7 +16,7 @@
 //! woken to send them.
 
 mod conn;
-mod tls;
+pub(crate) mod tls;
 
 use std::collections::HashMap;
 use std::net::SocketAddr;

@@ -9,6 +9,7 @@
 mod access_tests;
 mod alarms;
 mod audit;
+mod clips;
 mod contacts;
 mod directory;
 mod grants;
@@ -33,6 +34,7 @@ use rusqlite::{Connection, params};
 
 pub use alarms::{AlarmFilter, AlarmRow, StatusHistory};
 pub use audit::{AuditCheck, AuditEntry, AuditRecord};
+pub use clips::{ClipDeclaration, ClipRow};
 pub use contacts::{ContactRow, NewContact, NewRecipient, RecipientRow};
 pub use directory::DirectorySnapshot;
 pub use grants::GrantRow;

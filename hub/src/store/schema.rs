@@ -273,6 +273,23 @@ const MIGRATIONS: &[&str] = &[
     ALTER TABLE units ADD COLUMN tamper_received INTEGER;   -- its hub receipt, Unix ms
     ALTER TABLE units ADD COLUMN tamper_restored_at INTEGER; -- the restore's unit time
     CREATE INDEX units_tampered ON units(id) WHERE tamper_since IS NOT NULL;",
+    // 15: event video: each alarm's clips and thumbnails as units upload
+    // them (the files are in the data directory's clips/).
+    "CREATE TABLE clips (
+        id BLOB PRIMARY KEY,             -- made on the unit (UUIDv7)
+        unit BLOB NOT NULL,
+        event BLOB NOT NULL,             -- the alarm it shows
+        site BLOB,                       -- the event's site
+        camera BLOB NOT NULL,
+        kind TEXT NOT NULL CHECK (kind IN ('clip', 'thumbnail')),
+        size INTEGER NOT NULL,
+        sha256 BLOB NOT NULL,
+        started_at INTEGER,              -- first frame, unit clock, Unix ms
+        ended_at INTEGER,                -- last frame
+        declared_at INTEGER NOT NULL,    -- hub clock
+        completed_at INTEGER             -- NULL while uploading
+    ) STRICT;
+    CREATE INDEX clips_by_event ON clips(event);",
 ];
 
 /// The schema version this build writes.

@@ -135,6 +135,7 @@ fn migration_two_adds_the_access_model_and_keeps_existing_rows() {
         [
             "api_tokens",
             "audit",
+            "clips",
             "daily_reports",
             "dealer_grants",
             "events",

@@ -2,6 +2,7 @@
 //! simulated): the rig here, the tests by subject in the submodules.
 
 mod centre;
+mod clips;
 mod contacts;
 mod dealer;
 mod fleet;
@@ -38,7 +39,7 @@ pub(super) enum Auth<'a> {
 
 pub(super) struct Rig {
     pub(super) dir: tempfile::TempDir,
-    app: Router,
+    pub(super) app: Router,
     pub(super) clock: ManualClock,
 }
 
@@ -50,7 +51,8 @@ pub(super) fn rig() -> Rig {
     // publish never wait on a full channel.
     tokio::spawn(async move { while published.recv().await.is_some() {} });
     let clock = ManualClock::new("2026-11-23T09:00Z".parse().unwrap());
-    let state = ApiState::new(store, tx, Arc::new(clock.clone()), TOKEN.into());
+    let files = crate::clips::files::ClipFiles::open(&dir.path().join("clips")).unwrap();
+    let state = ApiState::new(store, tx, Arc::new(clock.clone()), TOKEN.into()).with_clips(files);
     Rig {
         dir,
         app: router(state),
@@ -211,6 +213,7 @@ pub(super) fn body_id(users: &Value, email: &str) -> String {
 /// (anna@harbour.example), and a site of the customer ("Quay").
 pub(super) struct Cast {
     pub(super) operator: String,
+    pub(super) customer: String,
     /// The centre operator's session cookie.
     pub(super) centre: String,
     /// The owner's session cookie.
@@ -238,6 +241,7 @@ impl Rig {
         let site = body["id"].as_str().unwrap().to_owned();
         Cast {
             operator,
+            customer,
             centre,
             owner,
             site,

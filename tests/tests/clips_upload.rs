@@ -1,0 +1,238 @@
+//! Clip uploads over the units' real HTTPS listener (mutual TLS with the
+//! hub's CA, unit = certificate), against a hub in this process:
+//!
+//! - an upload cut off mid-chunk resumes from the offset the hub reports
+//!   and completes with the same hash;
+//! - no client certificate: the TLS handshake is refused;
+//! - another unit's certificate cannot upload for this unit's alarm.
+
+use std::io::{Read, Write};
+use std::net::{Ipv4Addr, SocketAddr, TcpStream};
+use std::sync::Arc;
+
+use picket_hub::config::ClipsConfig;
+use picket_hub::store::Incoming;
+use picket_proto::arming::ArmState;
+use picket_proto::ids::{CameraId, EventId};
+use picket_proto::level::SensorKind;
+use picket_proto::message::{Event, EventKind};
+use picket_tests::harness::{TestHub, TestUnit, client_tls, free_port};
+use serde_json::{Value, json};
+
+struct Answer {
+    status: u16,
+    offset: Option<u64>,
+    body: Value,
+}
+
+/// One HTTP/1.1 request over a fresh TLS connection; `cut` sends only that
+/// many body bytes and then closes (a connection lost mid-upload).
+fn https(
+    addr: SocketAddr,
+    tls: Arc<rustls::ClientConfig>,
+    request: (&str, &str, Option<u64>, &[u8]),
+    cut: Option<usize>,
+) -> std::io::Result<Answer> {
+    let (method, path, offset, body) = request;
+    let name = rustls::pki_types::ServerName::try_from("localhost").expect("name");
+    let conn = rustls::ClientConnection::new(tls, name).map_err(std::io::Error::other)?;
+    let mut stream = rustls::StreamOwned::new(conn, TcpStream::connect(addr)?);
+    let mut head = format!(
+        "{method} {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\nContent-Length: {}\r\n",
+        body.len()
+    );
+    if let Some(o) = offset {
+        head.push_str(&format!("Upload-Offset: {o}\r\n"));
+    }
+    if method == "POST" {
+        head.push_str("Content-Type: application/json\r\n");
+    }
+    head.push_str("\r\n");
+    stream.write_all(head.as_bytes())?;
+    match cut {
+        Some(n) => {
+            stream.write_all(&body[..n])?;
+            stream.flush()?;
+            stream.sock.shutdown(std::net::Shutdown::Both)?;
+            return Ok(Answer {
+                status: 0,
+                offset: None,
+                body: Value::Null,
+            });
+        }
+        None => stream.write_all(body)?,
+    }
+    let mut raw = Vec::new();
+    match stream.read_to_end(&mut raw) {
+        Ok(_) => {}
+        // The hub closes without close_notify after `Connection: close`.
+        Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => {}
+        Err(e) => return Err(e),
+    }
+    let text = String::from_utf8_lossy(&raw);
+    let (headers, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+    let status = headers
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    let offset = headers
+        .lines()
+        .find_map(|l| {
+            l.to_ascii_lowercase()
+                .strip_prefix("upload-offset:")
+                .map(|v| v.trim().to_owned())
+        })
+        .and_then(|v| v.parse().ok());
+    Ok(Answer {
+        status,
+        offset,
+        body: serde_json::from_str(body).unwrap_or(Value::Null),
+    })
+}
+
+fn sha256_hex(bytes: &[u8]) -> String {
+    use std::fmt::Write as _;
+    let digest = ring_sha256(bytes);
+    digest.iter().fold(String::new(), |mut s, b| {
+        let _ = write!(s, "{b:02x}");
+        s
+    })
+}
+
+fn ring_sha256(bytes: &[u8]) -> [u8; 32] {
+    picket_hub::clips::files::sha256(bytes)
+}
+
+/// A hub with clip uploads on, and an alarm of `unit` in its store.
+async fn hub_with_alarm() -> (TestHub, SocketAddr, TestUnit, EventId) {
+    let clips = SocketAddr::from((Ipv4Addr::LOCALHOST, free_port()));
+    let hub = TestHub::start_configured(|c| c.clips = Some(ClipsConfig { listen: clips })).await;
+    let unit = hub.unit();
+    let now = jiff::Timestamp::now();
+    let alarm = Event {
+        id: EventId::v7(now, [7; 10]),
+        seq: 1,
+        at: now,
+        kind: EventKind::Alarm {
+            sensor: "pir-1".into(),
+            sensor_kind: SensorKind::Motion,
+            camera: None,
+            state: ArmState::Armed,
+        },
+    };
+    let id = alarm.id;
+    hub.store()
+        .commit(
+            &[Incoming::Event {
+                unit: unit.id,
+                event: alarm,
+            }],
+            now,
+        )
+        .expect("commit the alarm");
+    (hub, clips, unit, id)
+}
+
+fn declaration(id: uuid::Uuid, event: EventId, data: &[u8]) -> Vec<u8> {
+    json!({
+        "id": id, "event": event,
+        "camera": CameraId::from_uuid(uuid::Uuid::from_u128(0xca)),
+        "kind": "clip", "size": data.len(), "sha256": sha256_hex(data)
+    })
+    .to_string()
+    .into_bytes()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_upload_cut_off_mid_chunk_resumes_over_mutual_tls_and_completes() {
+    let (hub, addr, unit, alarm) = hub_with_alarm().await;
+    let ca = std::fs::read_to_string(hub.dir().join("ca.pem")).expect("ca.pem");
+    let tls = client_tls(&ca, Some(&unit.cert));
+    let data: Vec<u8> = (0..600_000u32).map(|i| (i * 7 % 253) as u8).collect();
+    let id = uuid::Uuid::from_u128(0x0190_0000_0000_7000_8000_0000_0000_00c1);
+    let path = format!("/unit/v1/uploads/{id}");
+    let result = tokio::task::spawn_blocking(move || {
+        let decl = declaration(id, alarm, &data);
+        let a = https(
+            addr,
+            tls.clone(),
+            ("POST", "/unit/v1/uploads", None, &decl),
+            None,
+        )
+        .unwrap();
+        assert_eq!((a.status, a.offset), (200, Some(0)), "{}", a.body);
+        let a = https(
+            addr,
+            tls.clone(),
+            ("PATCH", &path, Some(0), &data[..250_000]),
+            None,
+        )
+        .unwrap();
+        assert_eq!((a.status, a.offset), (200, Some(250_000)), "{}", a.body);
+        // The link drops halfway through the second chunk.
+        https(
+            addr,
+            tls.clone(),
+            ("PATCH", &path, Some(250_000), &data[250_000..]),
+            Some(100_000),
+        )
+        .unwrap();
+        let a = https(addr, tls.clone(), ("HEAD", &path, None, b""), None).unwrap();
+        assert_eq!(a.offset, Some(250_000), "nothing of the cut chunk was kept");
+        let a = https(
+            addr,
+            tls,
+            ("PATCH", &path, Some(250_000), &data[250_000..]),
+            None,
+        )
+        .unwrap();
+        assert_eq!((a.status, a.offset), (200, Some(600_000)), "{}", a.body);
+        assert_eq!(a.body["complete"], true);
+        data
+    })
+    .await
+    .expect("client");
+    let stored = std::fs::read(
+        hub.dir()
+            .join("data/clips")
+            .join(format!("{}.mp4", id.simple())),
+    )
+    .expect("the clip in place");
+    assert_eq!(ring_sha256(&stored), ring_sha256(&result));
+    assert_eq!(hub.store().clips_of_event(alarm).expect("clips").len(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_certificate_is_refused_and_another_units_certificate_cannot_upload_for_this_alarm() {
+    let (hub, addr, _unit, alarm) = hub_with_alarm().await;
+    let ca = std::fs::read_to_string(hub.dir().join("ca.pem")).expect("ca.pem");
+    let stranger = hub.unit();
+    let anonymous = client_tls(&ca, None);
+    let other = client_tls(&ca, Some(&stranger.cert));
+    tokio::task::spawn_blocking(move || {
+        let decl = declaration(uuid::Uuid::from_u128(0xd1), alarm, b"video");
+        match https(
+            addr,
+            anonymous,
+            ("POST", "/unit/v1/uploads", None, &decl),
+            None,
+        ) {
+            Err(_) => {}
+            Ok(a) => assert_eq!(a.status, 0, "served without a certificate: {}", a.body),
+        }
+        let a = https(addr, other, ("POST", "/unit/v1/uploads", None, &decl), None).unwrap();
+        assert_eq!(a.status, 403, "{}", a.body);
+        assert!(
+            a.body["error"]
+                .as_str()
+                .unwrap_or_default()
+                .contains("not this unit's"),
+            "{}",
+            a.body
+        );
+    })
+    .await
+    .expect("client");
+    assert!(hub.store().clips_of_event(alarm).expect("clips").is_empty());
+}
