@@ -236,3 +236,154 @@ async fn no_certificate_is_refused_and_another_units_certificate_cannot_upload_f
     .expect("client");
     assert!(hub.store().clips_of_event(alarm).expect("clips").is_empty());
 }
+
+/// A TCP relay to the hub that cuts its `cut_on`-th connection after
+/// forwarding `cut_after` bytes towards the hub; counts connections and
+/// bytes sent towards the hub.
+struct Relay {
+    addr: SocketAddr,
+    connections: Arc<std::sync::atomic::AtomicUsize>,
+    upstream_bytes: Arc<std::sync::atomic::AtomicU64>,
+}
+
+async fn relay(to: SocketAddr, cut_on: usize, cut_after: u64) -> Relay {
+    use std::sync::atomic::Ordering;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
+        .await
+        .expect("bind relay");
+    let addr = listener.local_addr().expect("relay addr");
+    let connections = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let upstream_bytes = Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let (count, bytes) = (connections.clone(), upstream_bytes.clone());
+    tokio::spawn(async move {
+        while let Ok((client, _)) = listener.accept().await {
+            let n = count.fetch_add(1, Ordering::SeqCst) + 1;
+            let bytes = bytes.clone();
+            tokio::spawn(async move {
+                let Ok(hub) = tokio::net::TcpStream::connect(to).await else {
+                    return;
+                };
+                let (mut cr, mut cw) = client.into_split();
+                let (mut hr, mut hw) = hub.into_split();
+                let limit = if n == cut_on { cut_after } else { u64::MAX };
+                let up = async move {
+                    let mut sent = 0u64;
+                    let mut buf = vec![0u8; 16 * 1024];
+                    while let Ok(k) = cr.read(&mut buf).await {
+                        if k == 0 {
+                            break;
+                        }
+                        let k = k.min((limit - sent) as usize);
+                        if hw.write_all(&buf[..k]).await.is_err() {
+                            break;
+                        }
+                        sent += k as u64;
+                        bytes.fetch_add(k as u64, Ordering::SeqCst);
+                        if sent >= limit {
+                            break;
+                        }
+                    }
+                    let _ = hw.shutdown().await;
+                };
+                let down = async move {
+                    let _ = tokio::io::copy(&mut hr, &mut cw).await;
+                };
+                if limit == u64::MAX {
+                    tokio::join!(up, down);
+                } else {
+                    // Cut: the client's link dies, both ways.
+                    tokio::select! { _ = up => {}, _ = down => {} }
+                }
+            });
+        }
+    });
+    Relay {
+        addr,
+        connections,
+        upstream_bytes,
+    }
+}
+
+fn agent_tls(hub: &TestHub, unit: &TestUnit) -> Arc<rustls::ClientConfig> {
+    let ca = std::fs::read_to_string(hub.dir().join("ca.pem")).expect("ca.pem");
+    client_tls(&ca, Some(&unit.cert))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_agents_uploader_resumes_after_a_cut_link_and_the_hub_gets_the_same_bytes() {
+    use picket_agent::upload::https::HubHttps;
+    use picket_agent::upload::pace::Budget;
+    use picket_agent::upload::resumable::{Declaration, Delivery, Outcome, upload_with_retries};
+    let (hub, addr, unit, alarm) = hub_with_alarm().await;
+    let size = 2_500_000usize;
+    let dir = tempfile::tempdir().expect("tmp");
+    let path = dir.path().join("clip.mp4");
+    let data: Vec<u8> = (0..size as u32).map(|i| (i * 13 % 251) as u8).collect();
+    std::fs::write(&path, &data).expect("clip file");
+    // The third connection (the second chunk) dies 300 kB in.
+    let relay = relay(addr, 3, 300_000).await;
+    let https = HubHttps::new(
+        &format!("https://localhost:{}", relay.addr.port()),
+        agent_tls(&hub, &unit),
+    )
+    .expect("https");
+    let declared = Declaration {
+        id: uuid::Uuid::from_u128(0x0190_0000_0000_7000_8000_0000_0000_0a01),
+        event: alarm,
+        camera: CameraId::from_uuid(uuid::Uuid::from_u128(0xca)),
+        kind: "clip",
+        started_at: None,
+        ended_at: None,
+    };
+    let mut budget = Budget::new(100_000_000, 8_000_000);
+    let delivery = upload_with_retries(
+        &https,
+        &path,
+        &declared,
+        &mut budget,
+        &picket_agent::clock::SystemClock,
+    )
+    .await;
+    assert_eq!(delivery, Delivery::Done(Outcome::Complete));
+    let stored = std::fs::read(
+        hub.dir()
+            .join("data/clips")
+            .join(format!("{}.mp4", declared.id.simple())),
+    )
+    .expect("stored");
+    assert_eq!(ring_sha256(&stored), ring_sha256(&data));
+    use std::sync::atomic::Ordering;
+    assert!(
+        relay.connections.load(Ordering::SeqCst) >= 6,
+        "declare, chunk, cut, declare, chunk, chunk"
+    );
+    let up = relay.upstream_bytes.load(Ordering::SeqCst);
+    assert!(
+        up < size as u64 + 400_000 + 50_000,
+        "resumed, not restarted: {up} bytes sent for {size}"
+    );
+    // A clip for another unit's alarm is refused, with the hub's reason.
+    let stranger = hub.unit();
+    let https = HubHttps::new(
+        &format!("https://localhost:{}", addr.port()),
+        agent_tls(&hub, &stranger),
+    )
+    .expect("https");
+    let foreign = Declaration {
+        id: uuid::Uuid::from_u128(0x0190_0000_0000_7000_8000_0000_0000_0a02),
+        ..declared
+    };
+    let delivery = upload_with_retries(
+        &https,
+        &path,
+        &foreign,
+        &mut budget,
+        &picket_agent::clock::SystemClock,
+    )
+    .await;
+    assert!(
+        matches!(&delivery, Delivery::Done(Outcome::Refused(why)) if why.contains("not this unit's")),
+        "{delivery:?}"
+    );
+}

@@ -29,7 +29,45 @@ const MIGRATIONS: &[&str] = &[
         received_at INTEGER NOT NULL,
         outcome TEXT NOT NULL            -- JSON CommandOutcome
     ) STRICT;",
+    // 2: the clips on disk: a row before the file (writing), ready once the
+    // file is complete and synced, uploaded once the hub confirmed it.
+    "CREATE TABLE clips (
+        id BLOB PRIMARY KEY,             -- UUIDv7; also the file's name
+        event BLOB NOT NULL,             -- the alarm it shows
+        camera BLOB NOT NULL,
+        kind TEXT NOT NULL CHECK (kind IN ('clip', 'thumbnail')),
+        state TEXT NOT NULL CHECK (state IN ('writing', 'ready', 'uploaded')),
+        bytes INTEGER NOT NULL DEFAULT 0,
+        started_at INTEGER,              -- first frame, Unix ms
+        ended_at INTEGER,                -- last frame
+        created_at INTEGER NOT NULL,
+        uploaded_at INTEGER
+    ) STRICT;
+    CREATE INDEX clips_by_state ON clips(state, created_at);",
 ];
+
+/// A clip in the unit's index.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClipRow {
+    /// Its id (the file's name).
+    pub id: uuid::Uuid,
+    /// The alarm it shows.
+    pub event: EventId,
+    /// The camera.
+    pub camera: picket_proto::ids::CameraId,
+    /// `clip` or `thumbnail`.
+    pub kind: String,
+    /// Where it is.
+    pub state: crate::clips::quota::ClipState,
+    /// Bytes on disk (once ready).
+    pub bytes: u64,
+    /// First and last frame.
+    pub started_at: Option<Timestamp>,
+    /// Last frame.
+    pub ended_at: Option<Timestamp>,
+    /// When its row was made.
+    pub created_at: Timestamp,
+}
 
 /// A store operation failed.
 #[derive(Debug, thiserror::Error)]
@@ -248,6 +286,140 @@ impl Store {
         )?;
         tx.commit()?;
         Ok(())
+    }
+}
+
+fn clip_state(text: &str) -> Result<crate::clips::quota::ClipState, StoreError> {
+    use crate::clips::quota::ClipState;
+    match text {
+        "writing" => Ok(ClipState::Writing),
+        "ready" => Ok(ClipState::Ready),
+        "uploaded" => Ok(ClipState::Uploaded),
+        other => Err(StoreError::Encoding(format!("clip state {other:?}"))),
+    }
+}
+
+fn ms_to(value: Option<i64>) -> Result<Option<Timestamp>, StoreError> {
+    value
+        .map(|v| Timestamp::from_millisecond(v).map_err(|e| StoreError::Encoding(e.to_string())))
+        .transpose()
+}
+
+impl Store {
+    /// Records that a clip's file is about to be written.
+    pub fn clip_begin(
+        &mut self,
+        id: uuid::Uuid,
+        event: EventId,
+        camera: picket_proto::ids::CameraId,
+        kind: &str,
+        now: Timestamp,
+    ) -> Result<(), StoreError> {
+        self.conn.execute(
+            "INSERT INTO clips (id, event, camera, kind, state, created_at)
+             VALUES (?1, ?2, ?3, ?4, 'writing', ?5)",
+            params![
+                id.as_bytes().as_slice(),
+                event.as_bytes().as_slice(),
+                camera.as_bytes().as_slice(),
+                kind,
+                now.as_millisecond()
+            ],
+        )?;
+        Ok(())
+    }
+
+    /// The clip's file is complete and synced.
+    pub fn clip_ready(
+        &mut self,
+        id: uuid::Uuid,
+        bytes: u64,
+        started_at: Option<Timestamp>,
+        ended_at: Option<Timestamp>,
+    ) -> Result<(), StoreError> {
+        self.conn.execute(
+            "UPDATE clips SET state = 'ready', bytes = ?2, started_at = ?3, ended_at = ?4
+             WHERE id = ?1 AND state = 'writing'",
+            params![
+                id.as_bytes().as_slice(),
+                bytes as i64,
+                started_at.map(|t| t.as_millisecond()),
+                ended_at.map(|t| t.as_millisecond())
+            ],
+        )?;
+        Ok(())
+    }
+
+    /// The hub confirmed the clip.
+    pub fn clip_uploaded(&mut self, id: uuid::Uuid, now: Timestamp) -> Result<(), StoreError> {
+        self.conn.execute(
+            "UPDATE clips SET state = 'uploaded', uploaded_at = ?2 WHERE id = ?1 AND state = 'ready'",
+            params![id.as_bytes().as_slice(), now.as_millisecond()],
+        )?;
+        Ok(())
+    }
+
+    /// Forgets a clip (its file is gone).
+    pub fn clip_forget(&mut self, id: uuid::Uuid) -> Result<(), StoreError> {
+        self.conn.execute(
+            "DELETE FROM clips WHERE id = ?1",
+            params![id.as_bytes().as_slice()],
+        )?;
+        Ok(())
+    }
+
+    /// Clips in `state`, oldest first; thumbnails before clips of the same
+    /// age (the first picture reaches the hub first).
+    pub fn clips_in(
+        &self,
+        state: crate::clips::quota::ClipState,
+    ) -> Result<Vec<ClipRow>, StoreError> {
+        use crate::clips::quota::ClipState;
+        let text = match state {
+            ClipState::Writing => "writing",
+            ClipState::Ready => "ready",
+            ClipState::Uploaded => "uploaded",
+        };
+        self.query_clips(
+            "WHERE state = ?1 ORDER BY created_at, kind = 'clip', id",
+            params![text],
+        )
+    }
+
+    /// Every clip.
+    pub fn clips(&self) -> Result<Vec<ClipRow>, StoreError> {
+        self.query_clips("ORDER BY created_at, id", [])
+    }
+
+    fn query_clips<P: rusqlite::Params>(
+        &self,
+        tail: &str,
+        params: P,
+    ) -> Result<Vec<ClipRow>, StoreError> {
+        let mut stmt = self.conn.prepare_cached(&format!(
+            "SELECT id, event, camera, kind, state, bytes, started_at, ended_at, created_at
+             FROM clips {tail}"
+        ))?;
+        let mut rows = stmt.query(params)?;
+        let mut out = Vec::new();
+        let uuid = |b: Vec<u8>| {
+            uuid::Uuid::from_slice(&b).map_err(|e| StoreError::Encoding(e.to_string()))
+        };
+        while let Some(r) = rows.next()? {
+            let state: String = r.get(4)?;
+            out.push(ClipRow {
+                id: uuid(r.get(0)?)?,
+                event: EventId::from_uuid(uuid(r.get(1)?)?),
+                camera: picket_proto::ids::CameraId::from_uuid(uuid(r.get(2)?)?),
+                kind: r.get(3)?,
+                state: clip_state(&state)?,
+                bytes: r.get::<_, i64>(5)? as u64,
+                started_at: ms_to(r.get(6)?)?,
+                ended_at: ms_to(r.get(7)?)?,
+                created_at: ms_to(Some(r.get(8)?))?.unwrap_or_default(),
+            });
+        }
+        Ok(out)
     }
 }
 

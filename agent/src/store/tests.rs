@@ -104,3 +104,43 @@ fn commands_are_remembered_and_old_ones_forgotten() {
         "older than 7 days"
     );
 }
+
+#[test]
+fn a_clip_is_indexed_before_its_file_and_moves_writing_ready_uploaded() {
+    use crate::clips::quota::ClipState;
+    let (dir, mut store) = open();
+    let id = uuid::Uuid::from_u128(0x0190_0000_0000_7000_8000_0000_0000_0001);
+    let thumb = uuid::Uuid::from_u128(0x0190_0000_0000_7000_8000_0000_0000_0002);
+    let event = EventId::from_uuid(uuid::Uuid::from_u128(9));
+    let camera = picket_proto::ids::CameraId::from_uuid(uuid::Uuid::from_u128(0xca));
+    let t = at("2026-11-23T09:00:00Z");
+    store.clip_begin(id, event, camera, "clip", t).unwrap();
+    store
+        .clip_begin(thumb, event, camera, "thumbnail", t)
+        .unwrap();
+    assert_eq!(store.clips_in(ClipState::Writing).unwrap().len(), 2);
+    store.clip_ready(thumb, 20_000, Some(t), Some(t)).unwrap();
+    store
+        .clip_ready(id, 4_000_000, Some(t), Some(at("2026-11-23T09:00:30Z")))
+        .unwrap();
+    let ready = store.clips_in(ClipState::Ready).unwrap();
+    assert_eq!(
+        ready.iter().map(|c| c.id).collect::<Vec<_>>(),
+        [thumb, id],
+        "the thumbnail goes first"
+    );
+    assert_eq!(ready[1].bytes, 4_000_000);
+    // A restart keeps the index.
+    drop(store);
+    let mut store = Store::open(&dir.path().join("unit.db")).unwrap();
+    store.clip_uploaded(thumb, t).unwrap();
+    store.clip_uploaded(id, t).unwrap();
+    // Only a ready clip can be marked uploaded; a writing one cannot.
+    let late = uuid::Uuid::from_u128(0x0190_0000_0000_7000_8000_0000_0000_0003);
+    store.clip_begin(late, event, camera, "clip", t).unwrap();
+    store.clip_uploaded(late, t).unwrap();
+    assert_eq!(store.clips_in(ClipState::Uploaded).unwrap().len(), 2);
+    assert_eq!(store.clips_in(ClipState::Writing).unwrap()[0].id, late);
+    store.clip_forget(thumb).unwrap();
+    assert_eq!(store.clips().unwrap().len(), 2);
+}
