@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # `make demo`: start everything that exists, on embedded defaults, and say
-# what it started. Today: a hub (embedded MQTT broker with mTLS, SQLite,
-# operator API), three provisioned units running picket-agent against the
-# hardware simulator, a scripted sensor scenario, and the arming timeline
-# of the demo site.
+# what it started. Today: a hub (its own MQTT front with mTLS, SQLite,
+# operator API, the units' HTTPS for clip uploads), three provisioned units
+# running picket-agent against the hardware simulator, two simulated RTSP
+# cameras, a scripted sensor scenario, and the arming timeline of the demo
+# site.
 #
 #   PICKET_DEMO_SECONDS=N   stop by itself after N seconds (default: run until Ctrl-C)
 #   PICKET_DEMO_DIR=DIR     where to put the demo's files (default: target/demo)
@@ -14,6 +15,8 @@ dir=${PICKET_DEMO_DIR:-target/demo}
 mqtt_port=${PICKET_DEMO_MQTT_PORT:-18883}
 api_port=${PICKET_DEMO_API_PORT:-18480}
 smtp_port=${PICKET_DEMO_SMTP_PORT:-18025}
+https_port=${PICKET_DEMO_HTTPS_PORT:-18443}
+rtsp_port=${PICKET_DEMO_RTSP_PORT:-18554}
 site=019abcde00017000800000000000b001
 
 pids=()
@@ -37,7 +40,7 @@ echo "2. Identities: a CA, the hub's certificate, three unit bundles ($dir)"
 units=()
 for n in 1 2 3; do
   "$bin/picket-deploy" unit provision --ca-dir "$dir/ca" --site "$site" --out "$dir/unit$n" \
-    --mqtt "127.0.0.1:$mqtt_port" --https "https://127.0.0.1:8443" \
+    --mqtt "127.0.0.1:$mqtt_port" --https "https://127.0.0.1:$https_port" \
     --hardware sim --sim-socket "$PWD/$dir/sim.sock" >/dev/null
   units+=("$(sed -n 's/^unit = "\(.*\)".*/\1/p' "$dir/unit$n/agent.toml")")
 done
@@ -54,6 +57,9 @@ key = "hub.key"
 listen = "127.0.0.1:$api_port"
 token_file = "operator.token"
 public_url = "http://127.0.0.1:$api_port"
+# Units upload alarm clips here (HTTPS with their certificates).
+[clips]
+listen = "127.0.0.1:$https_port"
 # A local SMTP sink (aiosmtpd) stands in for the mail server.
 [mail]
 server = "127.0.0.1"
@@ -67,6 +73,10 @@ echo "3. Starting a local SMTP sink, the hardware simulator, the hub and three a
 pids+=($!)
 for _ in $(seq 50); do (exec 3<>"/dev/tcp/127.0.0.1/$smtp_port") 2>/dev/null && break; sleep 0.1; done
 "$bin/picket-sim" sensors --socket "$dir/sim.sock" >"$dir/sim.log" 2>&1 &
+pids+=($!)
+# Two simulated RTSP cameras with a stamped clock and frame counter.
+"$bin/picket-sim" camera --listen "127.0.0.1:$rtsp_port" --camera north --camera gate:1280x720@25,bitrate=2000 \
+  --control "$dir/cams.sock" >"$dir/cams.log" 2>&1 &
 pids+=($!)
 "$bin/picket-hub" serve --config "$dir/hub/hub.toml" >"$dir/hub.log" 2>&1 &
 pids+=($!)
@@ -138,9 +148,18 @@ curl -sf -c "$ole_jar" -X POST "$api/api/v1/session" -H "Content-Type: applicati
 sleep 3
 
 echo
+echo "Simulated cameras (picket-sim camera; each frame stamped with its instant and number):"
+for cam in north gate; do
+  probe=$(timeout 20 ffprobe -v error -rtsp_transport tcp -show_entries stream=codec_name,width,height,avg_frame_rate \
+    -of csv=p=0 "rtsp://127.0.0.1:$rtsp_port/$cam" 2>/dev/null || echo "not answering (see $dir/cams.log)")
+  echo "  rtsp://127.0.0.1:$rtsp_port/$cam  $probe"
+done
+echo
 echo "Started:"
 echo "  hub         MQTT (mTLS) 127.0.0.1:$mqtt_port, API $api   log $dir/hub.log"
 echo "  simulator   $dir/sim.sock                                log $dir/sim.log"
+echo "  cameras     rtsp://127.0.0.1:$rtsp_port/{north,gate}           log $dir/cams.log"
+echo "  clip upload https://127.0.0.1:$https_port (units' certificates)"
 echo "  3 agents    $dir/unit{1,2,3}/                           logs $dir/unit{1,2,3}.log"
 echo
 echo "Watch them:"

@@ -57,7 +57,7 @@ pub enum Error {
         /// What happened instead.
         detail: String,
     },
-    /// The simulator answered something other than `Delivered`/`Failed`.
+    /// The simulator answered something it should not have.
     #[error("simulator at {} answered unexpectedly: {answer}", path.display())]
     UnexpectedAnswer {
         /// The socket path.
@@ -69,6 +69,12 @@ pub enum Error {
     #[error("not delivered: {reason}")]
     NotDelivered {
         /// The simulator's reason.
+        reason: String,
+    },
+    /// The camera server refused a control request (`{"error":...}`).
+    #[error("refused: {reason}")]
+    Refused {
+        /// The server's reason.
         reason: String,
     },
     /// A sensor name, id or flag combination is not valid.

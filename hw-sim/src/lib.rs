@@ -17,11 +17,17 @@
 //! timing the hub's acknowledgements — for load tests and benchmarks
 //! (`picket-sim fleet`).
 //!
+//! And it simulates **RTSP cameras** ([`camera`], `picket-sim camera`):
+//! GStreamer test pictures, H.264 or H.265, with the capture instant and the
+//! frame number burned into every frame as a machine-readable
+//! [`camera::stamp`] (which other crates' tests use to check which instants
+//! a clip or a live view covers), and a camera loss on command.
+//!
 //! What it never does: decide anything about arming or alarms (that is the
 //! agent's job, with `picket_proto::arming`), or depend on the agent or the
 //! hub. Nothing a peer sends can panic it: malformed and over-long lines are
-//! answered with `Failed` and logged; undecodable MQTT messages are counted
-//! and logged.
+//! answered with `Failed` (on the cameras' control socket, `{"error":...}`)
+//! and logged; undecodable MQTT messages are counted and logged.
 //!
 //! Where to start reading:
 //! - [`sensors`]: the simulator — [`sensors::Simulator::bind`], then `run` or
@@ -31,12 +37,15 @@
 //!   pure [`scenario::Player`] so tests run it without sleeping.
 //! - [`sensor_name`]: the names `pir`, `door`, … and the messages they make.
 //! - [`mod@line`]: the bounded line splitter both sides use.
+//! - [`camera`]: [`camera::CameraServer::start`] with a
+//!   [`camera::ServerConfig`]; [`camera::stamp`] for the stamp's format.
 //! - [`fleet`]: [`fleet::Fleet::start`] with a [`fleet::FleetConfig`], then
 //!   [`fleet::Fleet::send_event`] and the latency figures.
 
 // Nothing from a socket or a file may panic us: no unwraps outside tests.
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
 
+pub mod camera;
 pub mod control;
 mod error;
 pub mod fleet;
@@ -44,5 +53,6 @@ pub mod line;
 pub mod scenario;
 pub mod sensor_name;
 pub mod sensors;
+mod socket_file;
 
 pub use error::Error;

@@ -1,5 +1,7 @@
 //! Command-line interface: one subcommand per file.
 
+mod camera;
+mod camera_control;
 mod fleet;
 mod scenario;
 mod sensors;
@@ -13,10 +15,12 @@ use tracing_subscriber::EnvFilter;
 /// Simulated Picket hardware.
 ///
 /// `sensors` runs the sensor simulator that agents (with the `sim` hardware
-/// backend) connect to; `trigger` and `scenario` fire its sensors. `fleet`
-/// connects many simulated units straight to a hub over MQTT and measures
-/// it. Logs go to stderr; set RUST_LOG (e.g. RUST_LOG=debug) for more or
-/// less.
+/// backend) connect to; `trigger` and `scenario` fire its sensors. `camera`
+/// serves RTSP test cameras with a stamped capture instant and frame number
+/// in every frame; `camera-control` drops and restores their streams.
+/// `fleet` connects many simulated units straight to a hub over MQTT and
+/// measures it. Logs go to stderr; set RUST_LOG (e.g. RUST_LOG=debug) for
+/// more or less.
 #[derive(Debug, Parser)]
 #[command(name = "picket-sim", version)]
 pub struct Cli {
@@ -29,6 +33,8 @@ enum Command {
     Sensors(sensors::Args),
     Trigger(trigger::Args),
     Scenario(scenario::Args),
+    Camera(camera::Args),
+    CameraControl(camera_control::Args),
     Fleet(fleet::Args),
 }
 
@@ -57,6 +63,8 @@ impl Cli {
                 Command::Sensors(args) => sensors::run(args).await,
                 Command::Trigger(args) => trigger::run(args).await,
                 Command::Scenario(args) => scenario::run(args).await,
+                Command::Camera(args) => camera::run(args).await,
+                Command::CameraControl(args) => camera_control::run(args).await,
                 Command::Fleet(args) => fleet::run(args).await,
             }
         })

@@ -25,7 +25,6 @@
 
 mod connection;
 mod registry;
-mod socket;
 
 use std::future::Future;
 use std::path::{Path, PathBuf};
@@ -39,8 +38,8 @@ use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinSet;
 
 use crate::Error;
+use crate::socket_file::{self as socket, SocketFile};
 use registry::{ConnectionId, Request};
-use socket::SocketFile;
 
 /// How long a control request waits for the agent's socket to take the
 /// line before it is answered `Failed`.

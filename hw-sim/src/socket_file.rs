@@ -1,4 +1,5 @@
-//! Binding the simulator's socket path safely, and removing it afterwards.
+//! Binding a simulator's Unix socket path safely (the sensor simulator's and
+//! the cameras' control socket), and removing it afterwards.
 
 use std::io::ErrorKind;
 use std::os::unix::fs::FileTypeExt;
@@ -9,7 +10,7 @@ use crate::Error;
 
 /// Binds `path`, first removing a stale socket left by a simulator that
 /// died. Never removes a live simulator's socket or a non-socket file.
-pub(super) fn bind(path: &Path) -> Result<UnixListener, Error> {
+pub(crate) fn bind(path: &Path) -> Result<UnixListener, Error> {
     let bind_error = |source| Error::Bind {
         path: path.to_path_buf(),
         source,
@@ -42,16 +43,16 @@ pub(super) fn bind(path: &Path) -> Result<UnixListener, Error> {
 
 /// The socket file we bound; removed when dropped.
 #[derive(Debug)]
-pub(super) struct SocketFile {
+pub(crate) struct SocketFile {
     path: PathBuf,
 }
 
 impl SocketFile {
-    pub(super) fn new(path: PathBuf) -> Self {
+    pub(crate) fn new(path: PathBuf) -> Self {
         Self { path }
     }
 
-    pub(super) fn path(&self) -> &Path {
+    pub(crate) fn path(&self) -> &Path {
         &self.path
     }
 }
