@@ -147,6 +147,12 @@ pub async fn start(config: &HubConfig, clock: Arc<dyn Clock>) -> Result<Hub, Sta
                 source: std::io::Error::other(e.to_string()),
             }
         })?;
+    crate::clips::retention::spawn(
+        Store::open(&config.data_dir.join("hub.db"))?,
+        clip_files.clone(),
+        clock.clone(),
+        front_stop.subscribe(),
+    );
     let state = api::ApiState::new(api_store, publisher.clone(), clock, token.clone())
         .with_mail(mailer, &config.api.public_url)
         .with_centre(&config.centre)

@@ -159,6 +159,60 @@ pub async fn download(
     Ok(response)
 }
 
+/// How long a site keeps its clips.
+#[derive(Debug, serde::Deserialize, serde::Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Retention {
+    days: u16,
+}
+
+/// The longest retention a site may choose.
+pub const MAX_RETENTION_DAYS: u16 = 365;
+
+/// `GET /sites/{site}/clip-retention`.
+pub async fn retention(
+    State(state): State<ApiState>,
+    Extension(caller): Extension<Caller>,
+    Path(site): Path<String>,
+) -> Result<axum::Json<Retention>, ApiError> {
+    let site = super::sites::parse_site(&site)?;
+    caller.check(&state, Permission::ViewSites, &Target::Site(site))?;
+    let days = state
+        .with_store(move |s| Ok(s.clip_retention(site)?))
+        .await?
+        .ok_or_else(|| ApiError::NotFound(format!("site {site} not found")))?;
+    Ok(axum::Json(Retention { days }))
+}
+
+/// `PUT /sites/{site}/clip-retention` `{"days": 1..=365}`: clips older than
+/// this are deleted (the customer's choice; audited).
+pub async fn set_retention(
+    State(state): State<ApiState>,
+    Extension(caller): Extension<Caller>,
+    Path(site): Path<String>,
+    super::ApiJson(body): super::ApiJson<Retention>,
+) -> Result<axum::Json<Retention>, ApiError> {
+    let site = super::sites::parse_site(&site)?;
+    caller.check(&state, Permission::ManageSites, &Target::Site(site))?;
+    if body.days == 0 || body.days > MAX_RETENTION_DAYS {
+        return Err(ApiError::Invalid(format!(
+            "days: 1 to {MAX_RETENTION_DAYS}"
+        )));
+    }
+    let audit = caller.audit(
+        "site.clip_retention.set",
+        format!("site:{site}"),
+        state.site_org(site),
+        serde_json::json!({ "days": body.days }),
+    );
+    let now = state.clock().now();
+    let days = body.days;
+    state
+        .with_store(move |s| Ok(s.set_clip_retention(site, days, &audit, now)?))
+        .await?;
+    Ok(axum::Json(Retention { days }))
+}
+
 /// Streams `remaining` bytes of a file in 64 KiB frames.
 struct FileBody {
     file: tokio::fs::File,

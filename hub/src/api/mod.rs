@@ -406,6 +406,10 @@ pub fn router(state: ApiState) -> Router {
         .route("/alarms", get(alarms::list))
         .route("/alarms/{id}", get(alarms::get))
         .route("/clips/{id}", get(clips::download))
+        .route(
+            "/sites/{site}/clip-retention",
+            get(clips::retention).put(clips::set_retention),
+        )
         .route("/response-times", get(alarms::times))
         .route("/transmission", get(transmission::report))
         .route("/centre/queue", get(centre::list))

@@ -126,6 +126,16 @@ impl ClipFiles {
         Ok(done)
     }
 
+    /// Removes a complete file (missing is fine: already gone).
+    pub fn remove(&self, id: Uuid, ext: &str) -> Result<(), FilesError> {
+        let path = self.path(id, ext);
+        match std::fs::remove_file(&path) {
+            Ok(()) => Ok(()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+            Err(e) => Err(io(&path)(e)),
+        }
+    }
+
     /// Drops a partial upload.
     pub fn discard(&self, id: Uuid) -> Result<(), FilesError> {
         let path = self.partial(id);

@@ -26,5 +26,6 @@
 
 pub mod files;
 pub mod listener;
+pub mod retention;
 pub mod unit_api;
 pub mod upload;

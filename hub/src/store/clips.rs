@@ -5,6 +5,7 @@ use jiff::Timestamp;
 use picket_proto::ids::{CameraId, EventId, SiteId, UnitId};
 use rusqlite::{OptionalExtension, Row, params};
 
+use super::audit::{AuditEntry, one_row};
 use super::{Store, StoreError, uuid_from};
 use crate::clips::upload::ClipKind;
 
@@ -201,5 +202,82 @@ impl Store {
             out.push(row(r)?);
         }
         Ok(out)
+    }
+}
+
+/// Clips kept this long when their site is unknown.
+pub const DEFAULT_RETENTION_DAYS: i64 = 30;
+
+/// An upload declared but not finished after this long is abandoned.
+pub const ABANDONED_AFTER_DAYS: i64 = 7;
+
+impl Store {
+    /// Sets how many days a site keeps its clips.
+    pub fn set_clip_retention(
+        &mut self,
+        site: SiteId,
+        days: u16,
+        audit: &AuditEntry,
+        now: Timestamp,
+    ) -> Result<(), StoreError> {
+        self.audited(audit, now, |tx| {
+            let n = tx.execute(
+                "UPDATE sites SET clip_retention_days = ?2 WHERE id = ?1",
+                params![site.as_bytes().as_slice(), i64::from(days)],
+            )?;
+            one_row(n, || format!("site {site}"))
+        })
+    }
+
+    /// How many days a site keeps its clips.
+    pub fn clip_retention(&self, site: SiteId) -> Result<Option<u16>, StoreError> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT clip_retention_days FROM sites WHERE id = ?1",
+                params![site.as_bytes().as_slice()],
+                |r| r.get::<_, i64>(0),
+            )
+            .optional()?
+            .map(|d| d.clamp(0, i64::from(u16::MAX)) as u16))
+    }
+
+    /// Up to `limit` clips past their site's retention at `now` (complete
+    /// ones by completion, abandoned uploads by declaration), oldest first.
+    pub fn expired_clips(&self, now: Timestamp, limit: u32) -> Result<Vec<ClipRow>, StoreError> {
+        let day = 86_400_000i64;
+        let mut stmt = self.conn.prepare_cached(&format!(
+            "SELECT {} FROM clips c LEFT JOIN sites s ON s.id = c.site
+             WHERE (c.completed_at IS NOT NULL
+                    AND c.completed_at < ?1 - COALESCE(s.clip_retention_days, ?2) * ?4)
+                OR (c.completed_at IS NULL AND c.declared_at < ?1 - ?3 * ?4)
+             ORDER BY COALESCE(c.completed_at, c.declared_at) LIMIT ?5",
+            COLUMNS
+                .split(", ")
+                .map(|c| format!("c.{c}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ))?;
+        let mut rows = stmt.query(params![
+            now.as_millisecond(),
+            DEFAULT_RETENTION_DAYS,
+            ABANDONED_AFTER_DAYS,
+            day,
+            limit
+        ])?;
+        let mut out = Vec::new();
+        while let Some(r) = rows.next()? {
+            out.push(row(r)?);
+        }
+        Ok(out)
+    }
+
+    /// Forgets a clip whose file is gone.
+    pub fn forget_clip(&mut self, id: uuid::Uuid) -> Result<(), StoreError> {
+        self.conn.execute(
+            "DELETE FROM clips WHERE id = ?1",
+            params![id.as_bytes().as_slice()],
+        )?;
+        Ok(())
     }
 }

@@ -21,7 +21,7 @@ mod schema;
 mod signin;
 mod sites;
 #[cfg(test)]
-mod testkit;
+pub(crate) mod testkit;
 
 use std::path::Path;
 

@@ -290,6 +290,9 @@ const MIGRATIONS: &[&str] = &[
         completed_at INTEGER             -- NULL while uploading
     ) STRICT;
     CREATE INDEX clips_by_event ON clips(event);",
+    // 16: how long each site keeps its clips (the customer's choice).
+    "ALTER TABLE sites ADD COLUMN clip_retention_days INTEGER NOT NULL DEFAULT 30;
+    CREATE INDEX clips_by_completed ON clips(completed_at);",
 ];
 
 /// The schema version this build writes.

@@ -68,6 +68,7 @@ queue.list        AAA   AAA    AAA     AAA     AAA    AAA     AAA    AAA      AA
 queue.claim       DDD   DDD    DDD     DDD     DDD    AAA     AAA    AAA      DDD     DDD    DDD
 queue.share       DDD   DDD    DDD     DDD     DDD    AAA     AAA    AAA      DDD     DDD    DDD
 subsite.create    AAD   ADD    DDD     DDD     DDD    AAA     DDD    DDD      DDD     DDD    DDD
+clip.retention    AAD   ADD    DDD     DDD     DDD    AAA     DDD    DDD      DDD     DDD    DDD
 unit.events       AAD   ADD    ADD     ADD     ADD    AAA     AAA    AAA      AAA     AAD    AAD
 unit.claim        DDD   DDD    DDD     DDD     DDD    AAA     AAA    AAA      AAA     DDD    DDD
 unit.relocate     AAD   ADD    ADD     DDD     DDD    AAA     AAA    AAA      AAA     DDD    DDD
@@ -365,6 +366,11 @@ impl World {
                 None,
             ),
             "org.sharing.get" => ("GET", format!("/api/v1/organisations/{org}/sharing"), None),
+            "clip.retention" => (
+                "PUT",
+                format!("/api/v1/sites/{site}/clip-retention"),
+                Some(json!({ "days": 14 })),
+            ),
             "subsite.create" => (
                 "POST",
                 format!("/api/v1/organisations/{org}/sites"),
