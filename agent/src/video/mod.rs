@@ -1,11 +1,15 @@
-//! Event video on the unit, as pure logic: encoded frames, the per-camera
-//! ring buffer of the last seconds, and which frames go into a clip.
+//! Event video on the unit: encoded frames, the per-camera ring buffer of
+//! the last seconds, which frames go into a clip, and the two GStreamer
+//! ends that connect them to cameras and files.
 //!
-//! Nothing here does IO, reads a clock or knows GStreamer or MP4: the ingest
-//! (later) turns a camera's stream into [`Frame`]s (parsed access units,
-//! never re-encoded) and feeds them, with the alarms, to one [`ClipPlan`] per
-//! camera; it drains the plan's [`Action`]s into an MP4 writer (later). Every
-//! instant is an argument, so the tests drive simulated streams.
+//! The core is pure (no IO, no clock, no GStreamer): [`ingest`] turns a
+//! camera's RTSP stream into [`Frame`]s (parsed access units, never
+//! re-encoded, stamped with the unit's clock on arrival) and they go, with
+//! the alarms, to one [`ClipPlan`] per camera, whose [`Action`]s an
+//! [`mp4::ClipWriter`] turns into a fast-start MP4 written to a temporary
+//! file, synced and renamed into place. Every instant in the core is an
+//! argument, so its tests drive simulated streams; `agent/tests/video_clip.rs`
+//! drives the whole chain against `picket-sim camera`.
 //!
 //! - [`frame`]: an access unit — capture instant, codec, keyframe with its
 //!   parameter sets, payload as shared [`bytes::Bytes`] — and the rule for
@@ -24,6 +28,8 @@
 
 pub mod clip_plan;
 pub mod frame;
+pub mod ingest;
+pub mod mp4;
 pub mod ring;
 
 #[cfg(test)]

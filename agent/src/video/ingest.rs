@@ -1,0 +1,600 @@
+//! One camera's stream in, as [`Frame`]s out: a GStreamer pipeline that
+//! never re-encodes, on its own thread, with reconnects.
+//!
+//! ```text
+//! rtspsrc (TCP, latency 0) → rtph264depay → h264parse
+//!   → video/x-h264,stream-format=avc,alignment=au → appsink (sync=false)
+//! ```
+//!
+//! Each appsink sample is one access unit with 4-byte NAL lengths: its
+//! bytes become the frame's payload as they are; a sample without the
+//! `DELTA_UNIT` flag is a keyframe and gets the SPS/PPS parsed from the
+//! caps' `codec_data` (the avcC record, [`parse_avcc`]).
+//!
+//! **Capture instant.** A frame's `captured_at` is the unit's wall clock
+//! (the clock alarms are stamped with) when its sample reached the appsink,
+//! minus the pipeline's reported latency (a latency query once the stream
+//! runs; with `latency=0` and no decoder this is about zero) and minus the
+//! configured [`IngestConfig::camera_latency`] (the camera's encoding and
+//! network delay, which no query sees; 0 by default). So a frame is never
+//! stamped before it was captured by more than that configured estimate,
+//! and the stamps of a stream never go backwards unless the unit's clock
+//! does. Camera timestamps (RTP/RTCP) are not used: a camera's clock is not
+//! the unit's, and a clip must line up with the unit's alarms.
+//!
+//! **Backpressure.** The appsink holds at most [`IngestConfig::queue`]
+//! samples and never drops: when the consumer of the channel falls behind,
+//! the pipeline stalls (and TCP slows the camera down) rather than losing
+//! frames silently. A stall longer than [`IngestConfig::stall_timeout`]
+//! counts as camera loss.
+//!
+//! **Loss.** An error or end of stream from the pipeline, or no frame for
+//! `stall_timeout`, is camera loss: [`IngestEvent::Lost`] once, then the
+//! thread rebuilds the pipeline after [`Backoff`] delays until frames come
+//! again, then [`IngestEvent::Restored`] once before the first new frame. A
+//! camera unreachable from the start is reported lost the same way.
+//!
+//! H.264 only for now; H.265 (`rtph265depay`, `hvc1`, the hvcC record) is
+//! left for later.
+
+use std::fmt;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use gstreamer as gst;
+use gstreamer::prelude::*;
+use gstreamer_app as gst_app;
+use jiff::{SignedDuration, Timestamp};
+use picket_proto::backoff::Backoff;
+use tokio::sync::mpsc;
+
+use super::frame::{Codec, Frame, ParameterSets, minus};
+
+/// Credentials for the camera's RTSP server (basic or digest auth).
+#[derive(Clone, PartialEq, Eq)]
+pub struct Credentials {
+    /// User name.
+    pub user: String,
+    /// Password.
+    pub password: String,
+}
+
+impl fmt::Debug for Credentials {
+    /// Never prints the password.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Credentials")
+            .field("user", &self.user)
+            .finish_non_exhaustive()
+    }
+}
+
+/// How to read one camera.
+#[derive(Clone, Debug)]
+pub struct IngestConfig {
+    /// `rtsp://host:port/path` (credentials may be in it, or below).
+    pub url: String,
+    /// Credentials, passed to `rtspsrc` as `user-id`/`user-pw`.
+    pub credentials: Option<Credentials>,
+    /// Samples the appsink holds before the pipeline waits (default 30).
+    pub queue: u32,
+    /// Events the channel holds before the pipeline waits (default 64).
+    pub channel: usize,
+    /// No frame for this long is camera loss (default 5 s).
+    pub stall_timeout: Duration,
+    /// The camera's own delay from capture to sending, subtracted from
+    /// every instant (default 0).
+    pub camera_latency: SignedDuration,
+}
+
+impl IngestConfig {
+    /// Defaults for `url`, without credentials.
+    pub fn new(url: impl Into<String>) -> IngestConfig {
+        IngestConfig {
+            url: url.into(),
+            credentials: None,
+            queue: 30,
+            channel: 64,
+            stall_timeout: Duration::from_secs(5),
+            camera_latency: SignedDuration::ZERO,
+        }
+    }
+}
+
+/// What the ingest reports.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum IngestEvent {
+    /// The next frame, in stream order.
+    Frame(Frame),
+    /// The camera's stream ended or failed (once per loss), and why.
+    Lost(String),
+    /// Frames come again after a loss (once, before the first of them).
+    Restored,
+}
+
+/// Why the ingest could not start.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum IngestError {
+    /// GStreamer could not be initialised.
+    #[error("GStreamer: {0}")]
+    Init(String),
+    /// A GStreamer element is not installed.
+    #[error("GStreamer element {0} is not installed (deploy/setup.sh installs it)")]
+    MissingElement(&'static str),
+    /// The ingest thread could not be started.
+    #[error("starting the ingest thread: {0}")]
+    Thread(String),
+}
+
+/// Why an avcC record (`codec_data`) could not be read.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum AvccError {
+    /// Shorter than its fields say.
+    #[error("avcC record truncated at byte {at} of {len}")]
+    Truncated {
+        /// Where the missing field starts.
+        at: usize,
+        /// The record's length.
+        len: usize,
+    },
+    /// Not version 1.
+    #[error("avcC version {0}, expected 1")]
+    Version(u8),
+    /// NAL lengths other than 4 bytes (frames must carry 4-byte lengths).
+    #[error("avcC NAL length size {0} bytes, expected 4")]
+    LengthSize(u8),
+    /// No SPS or no PPS.
+    #[error("avcC record holds no {0}")]
+    Missing(&'static str),
+}
+
+/// Parses an avcC record (ISO/IEC 14496-15 `AVCDecoderConfigurationRecord`,
+/// GStreamer's `codec_data` for `stream-format=avc`) into its first SPS and
+/// first PPS. Refuses NAL length sizes other than 4 bytes.
+pub fn parse_avcc(record: &[u8]) -> Result<ParameterSets, AvccError> {
+    let len = record.len();
+    let byte = |at: usize| {
+        record
+            .get(at)
+            .copied()
+            .ok_or(AvccError::Truncated { at, len })
+    };
+    let version = byte(0)?;
+    if version != 1 {
+        return Err(AvccError::Version(version));
+    }
+    let length_size = (byte(4)? & 0x03) + 1;
+    if length_size != 4 {
+        return Err(AvccError::LengthSize(length_size));
+    }
+    let mut at = 5;
+    let sets = |count: usize, at: &mut usize| -> Result<Option<Bytes>, AvccError> {
+        let mut first = None;
+        for _ in 0..count {
+            let size = usize::from(u16::from_be_bytes([byte(*at)?, byte(*at + 1)?]));
+            let body = record
+                .get(*at + 2..*at + 2 + size)
+                .ok_or(AvccError::Truncated { at: *at + 2, len })?;
+            if first.is_none() {
+                first = Some(Bytes::copy_from_slice(body));
+            }
+            *at += 2 + size;
+        }
+        Ok(first)
+    };
+    let sps_count = usize::from(byte(at)? & 0x1f);
+    at += 1;
+    let sps = sets(sps_count, &mut at)?.ok_or(AvccError::Missing("SPS"))?;
+    let pps_count = usize::from(byte(at)?);
+    at += 1;
+    let pps = sets(pps_count, &mut at)?.ok_or(AvccError::Missing("PPS"))?;
+    Ok(ParameterSets::H264 { sps, pps })
+}
+
+/// One camera's running ingest. Dropping it stops the pipeline and waits
+/// for its thread.
+#[derive(Debug)]
+pub struct Ingest {
+    stop: Arc<AtomicBool>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl Ingest {
+    /// Starts reading the camera; events arrive on the receiver. Returns at
+    /// once: connecting happens on the ingest's thread.
+    pub fn start(
+        config: IngestConfig,
+    ) -> Result<(Ingest, mpsc::Receiver<IngestEvent>), IngestError> {
+        gst::init().map_err(|e| IngestError::Init(e.to_string()))?;
+        for element in [
+            "rtspsrc",
+            "rtph264depay",
+            "h264parse",
+            "capsfilter",
+            "appsink",
+        ] {
+            if gst::ElementFactory::find(element).is_none() {
+                return Err(IngestError::MissingElement(element));
+            }
+        }
+        let (events, receiver) = mpsc::channel(config.channel.max(1));
+        let stop = Arc::new(AtomicBool::new(false));
+        let worker = Worker {
+            config,
+            events,
+            stop: Arc::clone(&stop),
+        };
+        let thread = std::thread::Builder::new()
+            .name("picket-ingest".into())
+            .spawn(move || worker.run())
+            .map_err(|e| IngestError::Thread(e.to_string()))?;
+        Ok((
+            Ingest {
+                stop,
+                thread: Some(thread),
+            },
+            receiver,
+        ))
+    }
+}
+
+impl Drop for Ingest {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::SeqCst);
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+/// How one connection ended.
+enum Ended {
+    /// The ingest was stopped or nobody listens any more.
+    Stopped,
+    /// Camera loss, and why.
+    Lost(String),
+}
+
+/// The ingest thread's state.
+struct Worker {
+    config: IngestConfig,
+    events: mpsc::Sender<IngestEvent>,
+    stop: Arc<AtomicBool>,
+}
+
+/// How often the thread looks at the stop flag and the bus.
+const POLL: Duration = Duration::from_millis(50);
+
+impl Worker {
+    fn run(self) {
+        let mut backoff = Backoff::default();
+        // Whether a loss was reported and not yet followed by frames.
+        let mut lost = false;
+        loop {
+            let mut got_frames = false;
+            let ended = match self.build() {
+                Ok(pipeline) => {
+                    let ended = self.stream(&pipeline, &mut lost, &mut got_frames);
+                    let _ = pipeline.set_state(gst::State::Null);
+                    ended
+                }
+                Err(reason) => Ended::Lost(reason),
+            };
+            let reason = match ended {
+                Ended::Stopped => return,
+                Ended::Lost(reason) => reason,
+            };
+            if got_frames {
+                backoff.reset();
+            }
+            if !lost {
+                tracing::warn!(url = %redact(&self.config.url), %reason, "camera lost");
+                if !self.send(IngestEvent::Lost(reason)) {
+                    return;
+                }
+                lost = true;
+            }
+            let mut random = [0u8; 2];
+            let _ = getrandom::fill(&mut random);
+            let delay = backoff.next_delay(u16::from_be_bytes(random));
+            if !self.sleep(delay) {
+                return;
+            }
+        }
+    }
+
+    /// The pipeline for one connection, playing.
+    fn build(&self) -> Result<gst::Pipeline, String> {
+        let make = |name: &str| {
+            gst::ElementFactory::make(name)
+                .build()
+                .map_err(|e| format!("making {name}: {e}"))
+        };
+        let source = make("rtspsrc")?;
+        source.set_property("location", &self.config.url);
+        source.set_property_from_str("protocols", "tcp");
+        source.set_property("latency", 0u32);
+        if let Some(c) = &self.config.credentials {
+            source.set_property("user-id", &c.user);
+            source.set_property("user-pw", &c.password);
+        }
+        let depay = make("rtph264depay")?;
+        let parse = make("h264parse")?;
+        let caps = gst::Caps::builder("video/x-h264")
+            .field("stream-format", "avc")
+            .field("alignment", "au")
+            .build();
+        let filter = gst::ElementFactory::make("capsfilter")
+            .property("caps", &caps)
+            .build()
+            .map_err(|e| format!("making capsfilter: {e}"))?;
+        let sink = gst_app::AppSink::builder()
+            .sync(false)
+            .max_buffers(self.config.queue.max(1))
+            .drop(false)
+            .build();
+        let pipeline = gst::Pipeline::new();
+        pipeline
+            .add_many([&source, &depay, &parse, &filter, sink.upcast_ref()])
+            .map_err(|e| format!("assembling the pipeline: {e}"))?;
+        gst::Element::link_many([&depay, &parse, &filter, sink.upcast_ref()])
+            .map_err(|e| format!("linking the pipeline: {e}"))?;
+        let depay_sink = depay
+            .static_pad("sink")
+            .ok_or_else(|| "rtph264depay has no sink pad".to_string())?;
+        source.connect_pad_added(move |_, pad| {
+            if !depay_sink.is_linked() {
+                // A second stream (audio) cannot link: H.264 caps only.
+                let _ = pad.link(&depay_sink);
+            }
+        });
+        pipeline
+            .set_state(gst::State::Playing)
+            .map_err(|e| format!("starting the pipeline: {e}"))?;
+        Ok(pipeline)
+    }
+
+    /// Pulls frames until loss or stop.
+    fn stream(&self, pipeline: &gst::Pipeline, lost: &mut bool, got_frames: &mut bool) -> Ended {
+        let Some(sink) = pipeline
+            .children()
+            .into_iter()
+            .find_map(|e| e.downcast::<gst_app::AppSink>().ok())
+        else {
+            return Ended::Lost("the pipeline has no appsink".into());
+        };
+        let Some(bus) = pipeline.bus() else {
+            return Ended::Lost("the pipeline has no bus".into());
+        };
+        let mut latency: Option<SignedDuration> = None;
+        let mut params: Option<(Vec<u8>, ParameterSets)> = None;
+        let mut last_frame = Instant::now();
+        loop {
+            if self.stop.load(Ordering::SeqCst) {
+                return Ended::Stopped;
+            }
+            while let Some(message) = bus.pop() {
+                match message.view() {
+                    gst::MessageView::Error(e) => {
+                        let from = e.src().map(|s| s.name().to_string()).unwrap_or_default();
+                        return Ended::Lost(format!("{from}: {}", e.error()));
+                    }
+                    gst::MessageView::Eos(_) => return Ended::Lost("end of stream".into()),
+                    _ => {}
+                }
+            }
+            let Some(sample) = sink.try_pull_sample(gst::ClockTime::from_mseconds(50)) else {
+                if sink.is_eos() {
+                    return Ended::Lost("end of stream".into());
+                }
+                if last_frame.elapsed() > self.config.stall_timeout {
+                    return Ended::Lost(format!("no frame for {:?}", self.config.stall_timeout));
+                }
+                continue;
+            };
+            let arrived = Timestamp::now();
+            last_frame = Instant::now();
+            let latency = *latency.get_or_insert_with(|| pipeline_latency(pipeline));
+            let captured_at = minus(minus(arrived, latency), self.config.camera_latency);
+            let frame = match to_frame(&sample, captured_at, &mut params) {
+                Ok(Some(frame)) => frame,
+                // Nothing to hand over (an empty sample).
+                Ok(None) => continue,
+                Err(reason) => return Ended::Lost(reason),
+            };
+            if *lost {
+                tracing::info!(url = %redact(&self.config.url), "camera restored");
+                if !self.send(IngestEvent::Restored) {
+                    return Ended::Stopped;
+                }
+                *lost = false;
+            }
+            *got_frames = true;
+            if !self.send(IngestEvent::Frame(frame)) {
+                return Ended::Stopped;
+            }
+        }
+    }
+
+    /// Sends an event, waiting while the channel is full; `false` once
+    /// stopped or nobody listens.
+    fn send(&self, mut event: IngestEvent) -> bool {
+        loop {
+            if self.stop.load(Ordering::SeqCst) {
+                return false;
+            }
+            match self.events.try_send(event) {
+                Ok(()) => return true,
+                Err(mpsc::error::TrySendError::Closed(_)) => return false,
+                Err(mpsc::error::TrySendError::Full(back)) => {
+                    event = back;
+                    std::thread::sleep(Duration::from_millis(5));
+                }
+            }
+        }
+    }
+
+    /// Sleeps `delay` unless stopped first; `false` if stopped.
+    fn sleep(&self, delay: Duration) -> bool {
+        let deadline = Instant::now() + delay;
+        while Instant::now() < deadline {
+            if self.stop.load(Ordering::SeqCst) || self.events.is_closed() {
+                return false;
+            }
+            std::thread::sleep(POLL.min(deadline.saturating_duration_since(Instant::now())));
+        }
+        !self.stop.load(Ordering::SeqCst)
+    }
+}
+
+/// The pipeline's minimum latency (0 if it cannot say).
+fn pipeline_latency(pipeline: &gst::Pipeline) -> SignedDuration {
+    let mut query = gst::query::Latency::new();
+    if pipeline.query(&mut query) {
+        let (_live, min, _max) = query.result();
+        SignedDuration::from_nanos(i64::try_from(min.nseconds()).unwrap_or(i64::MAX))
+    } else {
+        SignedDuration::ZERO
+    }
+}
+
+/// One sample as a frame. `params` caches the parameter sets of the last
+/// `codec_data` seen. `Err` when the stream cannot be used (no or a broken
+/// avcC record on a keyframe).
+fn to_frame(
+    sample: &gst::Sample,
+    captured_at: Timestamp,
+    params: &mut Option<(Vec<u8>, ParameterSets)>,
+) -> Result<Option<Frame>, String> {
+    let Some(buffer) = sample.buffer() else {
+        return Ok(None);
+    };
+    let data = match buffer.map_readable() {
+        Ok(map) => Bytes::copy_from_slice(map.as_slice()),
+        Err(_) => return Ok(None),
+    };
+    if data.is_empty() {
+        return Ok(None);
+    }
+    if buffer.flags().contains(gst::BufferFlags::DELTA_UNIT) {
+        return Ok(Some(Frame::delta(captured_at, Codec::H264, data)));
+    }
+    let codec_data = sample
+        .caps()
+        .and_then(|caps| caps.structure(0))
+        .and_then(|s| s.get::<gst::Buffer>("codec_data").ok())
+        .ok_or_else(|| "a keyframe without codec_data in its caps".to_string())?;
+    let map = codec_data
+        .map_readable()
+        .map_err(|_| "unreadable codec_data".to_string())?;
+    let fresh = match params {
+        Some((seen, sets)) if seen[..] == map[..] => sets.clone(),
+        _ => {
+            let sets = parse_avcc(map.as_slice()).map_err(|e| format!("codec_data: {e}"))?;
+            *params = Some((map.to_vec(), sets.clone()));
+            sets
+        }
+    };
+    Ok(Some(Frame::key(captured_at, fresh, data)))
+}
+
+/// The URL without credentials, for logs.
+fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => {
+            format!("{}://…@{}", &url[..scheme], &url[at + 1..])
+        }
+        _ => url.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// An avcC record as x264 + h264parse write it (baseline 640x360).
+    fn record(sps: &[u8], pps: &[u8]) -> Vec<u8> {
+        let mut r = vec![1, sps[1], sps[2], sps[3], 0xff, 0xe1];
+        r.extend_from_slice(&(sps.len() as u16).to_be_bytes());
+        r.extend_from_slice(sps);
+        r.push(1);
+        r.extend_from_slice(&(pps.len() as u16).to_be_bytes());
+        r.extend_from_slice(pps);
+        r
+    }
+
+    const SPS: &[u8] = &[0x67, 0x42, 0xc0, 0x1e, 0xda, 0x02, 0x80, 0xbf, 0xe5, 0x84];
+    const PPS: &[u8] = &[0x68, 0xce, 0x3c, 0x80];
+
+    #[test]
+    fn reads_the_first_sps_and_pps() {
+        let sets = parse_avcc(&record(SPS, PPS)).unwrap();
+        assert_eq!(
+            sets,
+            ParameterSets::H264 {
+                sps: Bytes::from_static(SPS),
+                pps: Bytes::from_static(PPS)
+            }
+        );
+    }
+
+    #[test]
+    fn takes_the_first_of_several_and_ignores_trailing_extensions() {
+        let mut r = vec![1, 0x64, 0, 0x1f, 0xff, 0xe2];
+        for sps in [SPS, &[0x67, 9][..]] {
+            r.extend_from_slice(&(sps.len() as u16).to_be_bytes());
+            r.extend_from_slice(sps);
+        }
+        r.push(2);
+        for pps in [PPS, &[0x68, 7][..]] {
+            r.extend_from_slice(&(pps.len() as u16).to_be_bytes());
+            r.extend_from_slice(pps);
+        }
+        // High-profile extension: chroma format, bit depths, no SPS ext.
+        r.extend_from_slice(&[0xfd, 0xf8, 0xf8, 0]);
+        let ParameterSets::H264 { sps, pps } = parse_avcc(&r).unwrap() else {
+            panic!("not H.264");
+        };
+        assert_eq!((&sps[..], &pps[..]), (SPS, PPS));
+    }
+
+    #[test]
+    fn refuses_what_frames_cannot_use() {
+        let good = record(SPS, PPS);
+        let mut v2 = good.clone();
+        v2[0] = 2;
+        assert_eq!(parse_avcc(&v2), Err(AvccError::Version(2)));
+        let mut short_lengths = good.clone();
+        short_lengths[4] = 0xfd;
+        assert_eq!(parse_avcc(&short_lengths), Err(AvccError::LengthSize(2)));
+        let mut no_sps = good.clone();
+        no_sps[5] = 0xe0;
+        assert!(parse_avcc(&no_sps).is_err());
+        let no_pps = &good[..good.len() - PPS.len() - 3];
+        let mut no_pps = no_pps.to_vec();
+        no_pps.push(0);
+        assert_eq!(parse_avcc(&no_pps), Err(AvccError::Missing("PPS")));
+        assert_eq!(parse_avcc(&[]), Err(AvccError::Truncated { at: 0, len: 0 }));
+    }
+
+    #[test]
+    fn every_truncation_is_refused_without_panicking() {
+        let good = record(SPS, PPS);
+        for len in 0..good.len() {
+            assert!(parse_avcc(&good[..len]).is_err(), "{len}");
+        }
+    }
+
+    #[test]
+    fn logs_never_show_credentials() {
+        assert_eq!(
+            redact("rtsp://unit:s3cret@10.0.0.5:554/cam"),
+            "rtsp://…@10.0.0.5:554/cam"
+        );
+        assert_eq!(redact("rtsp://10.0.0.5/cam"), "rtsp://10.0.0.5/cam");
+    }
+}

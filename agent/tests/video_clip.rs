@@ -1,0 +1,501 @@
+//! The video path against a real simulated camera (`picket-sim camera` as a
+//! child process, real RTSP on loopback): ingest frames, cut a clip around
+//! an alarm with the clip plan, write it as MP4, and check it with FFmpeg
+//! (codec, duration, the stamped capture instants of its first and last
+//! frames) and GStreamer's demuxer (its samples are the ingested bytes: no
+//! re-encoding). And camera loss: dropped → `Lost`, restored → `Restored`
+//! and frames again.
+//!
+//! `picket-sim` is a separate binary here, not a dependency: agent and sim
+//! must not depend on each other (tests/tests/architecture.rs). The stamp
+//! reader is the simulator's pure module, compiled in from its source.
+//! Every wait is bounded.
+
+#[allow(dead_code)]
+#[path = "../../hw-sim/src/camera/stamp.rs"]
+mod stamp;
+
+use std::io::{BufRead, BufReader, Write};
+use std::os::unix::net::UnixStream;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc as std_mpsc;
+use std::time::{Duration, Instant};
+
+use gstreamer as gst;
+use gstreamer::prelude::*;
+use gstreamer_app as gst_app;
+use jiff::{SignedDuration, Timestamp};
+use picket_agent::video::ingest::{Credentials, Ingest, IngestConfig, IngestEvent};
+use picket_agent::video::mp4::ClipWriter;
+use picket_agent::video::{Action, ClipPlan, ClipRules, Frame, ParameterSets, RingLimits};
+use picket_proto::ids::EventId;
+use tokio::sync::mpsc;
+
+const FPS: u32 = 15;
+const KEYINT: usize = 15;
+const WIDTH: usize = 640;
+const HEIGHT: usize = 360;
+/// How far an ingested frame's instant may lie after its stamped capture
+/// instant: the camera's frame interval and encoding, RTP over loopback
+/// TCP, depayloading (measured: about 90 ms at 15 fps; the bound leaves
+/// room for a loaded machine).
+const INGEST_DELAY: SignedDuration = SignedDuration::from_millis(300);
+
+// ------------------------------------------------------------- the camera
+
+/// `picket-sim camera` with one camera `cam`, killed when dropped.
+struct Camera {
+    child: Child,
+    url: String,
+    control: PathBuf,
+    _dir: tempfile::TempDir,
+}
+
+impl Camera {
+    /// `extra`: more `picket-sim camera` flags.
+    fn start(extra: &[&str]) -> Camera {
+        let exe = std::env::current_exe().unwrap();
+        let bin = exe.parent().unwrap().parent().unwrap().join("picket-sim");
+        assert!(
+            bin.exists(),
+            "{} is not built: run `cargo build --workspace --bins` (make test does)",
+            bin.display()
+        );
+        let dir = tempfile::tempdir().unwrap();
+        let control = dir.path().join("cams.sock");
+        let mut child = Command::new(&bin)
+            .args(["camera", "--listen", "127.0.0.1:0", "--no-clock-overlay"])
+            .arg("--camera")
+            .arg(format!(
+                "cam:{WIDTH}x{HEIGHT}@{FPS},bitrate=600,keyint={KEYINT}"
+            ))
+            .arg("--control")
+            .arg(&control)
+            .args(extra)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let stdout = child.stdout.take().unwrap();
+        let (lines, url_rx) = std_mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                let _ = lines.send(line);
+            }
+        });
+        let deadline = Instant::now() + Duration::from_secs(15);
+        let mut url = None;
+        let mut serving = false;
+        while !(serving && url.is_some()) {
+            let left = deadline.saturating_duration_since(Instant::now());
+            let line = url_rx
+                .recv_timeout(left)
+                .expect("picket-sim camera printed its URL and `serving`");
+            if let Some(at) = line.find("rtsp://") {
+                url = line[at..].split_whitespace().next().map(str::to_string);
+            }
+            serving |= line.starts_with("serving");
+        }
+        Camera {
+            child,
+            url: url.unwrap(),
+            control,
+            _dir: dir,
+        }
+    }
+
+    /// `{"drop":"cam"}` or `{"restore":"cam"}` over the control socket.
+    fn control(&self, verb: &str) {
+        let mut socket = UnixStream::connect(&self.control).unwrap();
+        socket
+            .set_read_timeout(Some(Duration::from_secs(10)))
+            .unwrap();
+        writeln!(socket, "{{\"{verb}\":\"cam\"}}").unwrap();
+        let mut answer = String::new();
+        BufReader::new(socket).read_line(&mut answer).unwrap();
+        assert!(answer.contains("\"ok\":true"), "{verb}: {answer}");
+    }
+}
+
+impl Drop for Camera {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+// ------------------------------------------------------------ the helpers
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_time()
+        .build()
+        .unwrap()
+}
+
+/// The next event, or `None` after `limit`.
+fn next(
+    rt: &tokio::runtime::Runtime,
+    events: &mut mpsc::Receiver<IngestEvent>,
+    limit: Duration,
+) -> Option<IngestEvent> {
+    rt.block_on(async { tokio::time::timeout(limit, events.recv()).await })
+        .ok()
+        .flatten()
+}
+
+/// Runs a command to completion within `limit`; its stdout.
+fn output(command: &mut Command, limit: Duration) -> Vec<u8> {
+    let mut child = command
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let reader = std::thread::spawn(move || {
+        let mut bytes = Vec::new();
+        let _ = std::io::Read::read_to_end(&mut BufReader::new(stdout), &mut bytes);
+        bytes
+    });
+    let deadline = Instant::now() + limit;
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if Instant::now() >= deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("{command:?} ran over {limit:?}");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let bytes = reader.join().unwrap();
+    assert!(status.success(), "{command:?}: {status}");
+    bytes
+}
+
+fn stamp_at(stamp: stamp::Stamp) -> Timestamp {
+    Timestamp::from_millisecond(stamp.unix_ms as i64).unwrap()
+}
+
+/// The samples of an MP4 file as GStreamer's demuxer gives them.
+fn demux(path: &Path) -> Vec<(Vec<u8>, bool)> {
+    gst::init().unwrap();
+    let pipeline = gst::parse::launch(&format!(
+        "filesrc location={} ! qtdemux ! video/x-h264 ! appsink name=out sync=false",
+        path.display()
+    ))
+    .unwrap()
+    .downcast::<gst::Pipeline>()
+    .unwrap();
+    let sink = pipeline
+        .by_name("out")
+        .unwrap()
+        .downcast::<gst_app::AppSink>()
+        .unwrap();
+    pipeline.set_state(gst::State::Playing).unwrap();
+    let mut samples = Vec::new();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while let Some(sample) = sink.try_pull_sample(gst::ClockTime::from_seconds(5)) {
+        let buffer = sample.buffer().unwrap();
+        let key = !buffer.flags().contains(gst::BufferFlags::DELTA_UNIT);
+        samples.push((buffer.map_readable().unwrap().to_vec(), key));
+        assert!(Instant::now() < deadline, "demuxing took too long");
+    }
+    assert!(sink.is_eos(), "the demuxer stopped before the end");
+    pipeline.set_state(gst::State::Null).unwrap();
+    samples
+}
+
+// ------------------------------------------------------------------ tests
+
+/// Ingest about four seconds, raise an alarm two seconds in, and write its
+/// clip (pre-roll 1 s, post-roll 1 s).
+#[test]
+fn frames_come_in_order_and_an_alarm_clip_holds_them_unchanged() {
+    let camera = Camera::start(&[]);
+    let rt = runtime();
+    let (ingest, mut events) = Ingest::start(IngestConfig::new(&camera.url)).unwrap();
+    let second = SignedDuration::from_secs(1);
+    let rules = ClipRules::new(second, second, SignedDuration::from_secs(10)).unwrap();
+    let mut plan = ClipPlan::new(rules, RingLimits::new(second, 16 << 20).unwrap()).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("clip.mp4");
+
+    let mut frames: Vec<Frame> = Vec::new();
+    let mut clip_frames: Vec<Frame> = Vec::new();
+    let mut writer: Option<ClipWriter> = None;
+    let mut written = None;
+    let mut alarm_at = None;
+    let deadline = Instant::now() + Duration::from_secs(15);
+    while written.is_none() {
+        assert!(Instant::now() < deadline, "no clip after 15 s");
+        let event = next(&rt, &mut events, Duration::from_secs(5)).expect("frames keep coming");
+        let IngestEvent::Frame(frame) = event else {
+            panic!("unexpected {event:?}");
+        };
+        frames.push(frame.clone());
+        plan.frame(frame.clone());
+        let first = frames[0].captured_at();
+        if alarm_at.is_none() && frame.captured_at().duration_since(first) >= second * 2 {
+            let at = Timestamp::now();
+            alarm_at = Some(at);
+            plan.alarm(EventId::v7(at, [7; 10]), at);
+        }
+        while let Some(action) = plan.poll_action() {
+            match action {
+                Action::Start(start) => {
+                    clip_frames.extend(start.frames.iter().cloned());
+                    writer = Some(ClipWriter::start(&path, &start.frames).unwrap());
+                }
+                Action::Append(frame) => {
+                    clip_frames.push(frame.clone());
+                    writer.as_mut().unwrap().append(&frame).unwrap();
+                }
+                Action::Finish(reason) => {
+                    println!("clip finished: {reason:?}");
+                    written = Some(writer.take().unwrap().finish().unwrap());
+                }
+                other => panic!("unexpected {other:?}"),
+            }
+        }
+    }
+    let started = Instant::now();
+    drop(ingest);
+    assert!(started.elapsed() < Duration::from_secs(3), "stopping hung");
+    let written = written.unwrap();
+    let alarm_at = alarm_at.unwrap();
+    println!(
+        "{} frames ingested, clip {} frames, {} bytes",
+        frames.len(),
+        written.frames,
+        written.bytes
+    );
+
+    // Ingested frames: instants increase, keyframes every KEYINT frames
+    // with parameter sets, and every payload is AVC (4-byte lengths).
+    for pair in frames.windows(2) {
+        assert!(pair[0].captured_at() <= pair[1].captured_at(), "{pair:?}");
+    }
+    let keys: Vec<usize> = (0..frames.len()).filter(|&i| frames[i].is_key()).collect();
+    assert!(keys.len() >= 3, "keyframes at {keys:?}");
+    for pair in keys.windows(2) {
+        assert_eq!(pair[1] - pair[0], KEYINT, "keyframes at {keys:?}");
+    }
+    for &k in &keys {
+        assert!(
+            matches!(frames[k].parameter_sets(), Some(ParameterSets::H264 { sps, pps })
+                if sps[0] & 0x1f == 7 && pps[0] & 0x1f == 8),
+            "{:?}",
+            frames[k]
+        );
+    }
+    for frame in &frames {
+        let data = frame.data();
+        let mut at = 0;
+        while at < data.len() {
+            let len = u32::from_be_bytes(data[at..at + 4].try_into().unwrap()) as usize;
+            at += 4 + len;
+        }
+        assert_eq!(at, data.len(), "not length-prefixed: {frame:?}");
+    }
+    let span = frames
+        .last()
+        .unwrap()
+        .captured_at()
+        .duration_since(frames[0].captured_at());
+    let rate = (frames.len() - 1) as f64 / span.as_secs_f64();
+    assert!(
+        (rate - f64::from(FPS)).abs() < 1.5,
+        "{rate} frames per second"
+    );
+
+    // The clip, by its instants on the unit's clock.
+    let pre = rules.pre_roll();
+    let post = rules.post_roll();
+    let key_interval = SignedDuration::from_secs(1);
+    let frame_interval = SignedDuration::from_millis(1000 / i64::from(FPS));
+    let first = &clip_frames[0];
+    let last = clip_frames.last().unwrap();
+    assert!(first.is_key());
+    assert!(first.captured_at() <= alarm_at - pre);
+    assert!(first.captured_at() > alarm_at - pre - key_interval);
+    assert!(last.captured_at() >= alarm_at + post);
+    assert_eq!(written.frames, clip_frames.len() as u64);
+    assert_eq!(written.path, path);
+    assert_eq!(std::fs::metadata(&path).unwrap().len(), written.bytes);
+    assert_eq!(
+        std::fs::read_dir(dir.path()).unwrap().count(),
+        1,
+        "a partial file was left"
+    );
+
+    // ffprobe: H.264, pre + post long, within a keyframe interval + a frame.
+    let probe = output(
+        Command::new("ffprobe")
+            .args(["-v", "error", "-of", "json"])
+            .args([
+                "-show_entries",
+                "stream=codec_name,nb_frames:format=duration",
+            ])
+            .arg(&path),
+        Duration::from_secs(10),
+    );
+    let probe: serde_json::Value = serde_json::from_slice(&probe).unwrap();
+    assert_eq!(probe["streams"][0]["codec_name"], "h264", "{probe}");
+    assert_eq!(
+        probe["streams"][0]["nb_frames"],
+        clip_frames.len().to_string(),
+        "{probe}"
+    );
+    let duration: f64 = probe["format"]["duration"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let nominal = (pre + post).as_secs_f64();
+    let slack = (key_interval + frame_interval).as_secs_f64() + 0.05;
+    assert!(
+        duration >= nominal - 0.01 && duration <= nominal + slack,
+        "duration {duration} s, expected {nominal} s + up to {slack} s"
+    );
+
+    // FFmpeg decodes it; the stamps say which instants it covers.
+    let gray = output(
+        Command::new("ffmpeg")
+            .args(["-v", "error", "-i"])
+            .arg(&path)
+            .args([
+                "-fps_mode",
+                "passthrough",
+                "-f",
+                "rawvideo",
+                "-pix_fmt",
+                "gray",
+                "-",
+            ]),
+        Duration::from_secs(20),
+    );
+    let plane = WIDTH * HEIGHT;
+    assert_eq!(gray.len(), plane * clip_frames.len(), "decoded frame count");
+    let read = |i: usize| {
+        stamp::read(&gray[i * plane..(i + 1) * plane], WIDTH, WIDTH, HEIGHT)
+            .unwrap_or_else(|| panic!("no stamp on decoded frame {i}"))
+    };
+    let first_stamp = read(0);
+    let last_stamp = read(clip_frames.len() - 1);
+    println!(
+        "alarm {alarm_at}: clip from {first_stamp} (ingested {}) to {last_stamp} (ingested {})",
+        first.captured_at(),
+        last.captured_at()
+    );
+    assert_eq!(first_stamp.frame as usize % KEYINT, 0, "{first_stamp}");
+    assert_eq!(
+        (last_stamp.frame - first_stamp.frame) as usize,
+        clip_frames.len() - 1,
+        "frames missing from the clip"
+    );
+    for (stamped, frame) in [(first_stamp, first), (last_stamp, last)] {
+        let delay = frame.captured_at().duration_since(stamp_at(stamped));
+        assert!(
+            delay >= SignedDuration::ZERO && delay <= INGEST_DELAY,
+            "{stamped} ingested at {} ({delay:#} later)",
+            frame.captured_at()
+        );
+    }
+    assert!(stamp_at(first_stamp) <= alarm_at - pre);
+    assert!(stamp_at(first_stamp) > alarm_at - pre - key_interval - INGEST_DELAY);
+    assert!(stamp_at(last_stamp) >= alarm_at + post - INGEST_DELAY);
+
+    // No re-encoding: the file's samples are the ingested access units.
+    let samples = demux(&path);
+    assert_eq!(samples.len(), clip_frames.len());
+    for (i, ((bytes, key), frame)) in samples.iter().zip(&clip_frames).enumerate() {
+        assert_eq!(*key, frame.is_key(), "sample {i}");
+        assert!(
+            bytes[..] == frame.data()[..],
+            "sample {i} differs from {frame:?}"
+        );
+    }
+}
+
+/// A dropped camera is reported lost once; restored, it is reported back
+/// once and frames come again.
+#[test]
+fn camera_loss_and_return_are_reported_once_each() {
+    let camera = Camera::start(&[]);
+    let rt = runtime();
+    let mut config = IngestConfig::new(&camera.url);
+    config.stall_timeout = Duration::from_secs(3);
+    let (ingest, mut events) = Ingest::start(config).unwrap();
+    let mut frames = 0;
+    while frames < 10 {
+        match next(&rt, &mut events, Duration::from_secs(10)) {
+            Some(IngestEvent::Frame(_)) => frames += 1,
+            other => panic!("before the drop: {other:?}"),
+        }
+    }
+    camera.control("drop");
+    let dropped = Instant::now();
+    let reason = loop {
+        match next(&rt, &mut events, Duration::from_secs(8)) {
+            Some(IngestEvent::Frame(_)) => {}
+            Some(IngestEvent::Lost(reason)) => break reason,
+            other => panic!("after the drop: {other:?}"),
+        }
+    };
+    println!("lost after {:?}: {reason}", dropped.elapsed());
+    // Reconnect attempts fail while it is away, without further reports.
+    assert_eq!(next(&rt, &mut events, Duration::from_secs(2)), None);
+    camera.control("restore");
+    let restored = Instant::now();
+    assert_eq!(
+        next(&rt, &mut events, Duration::from_secs(10)),
+        Some(IngestEvent::Restored)
+    );
+    println!("restored after {:?}", restored.elapsed());
+    for _ in 0..10 {
+        match next(&rt, &mut events, Duration::from_secs(5)) {
+            Some(IngestEvent::Frame(_)) => {}
+            other => panic!("after the restore: {other:?}"),
+        }
+    }
+    let stopping = Instant::now();
+    drop(ingest);
+    assert!(stopping.elapsed() < Duration::from_secs(3), "stopping hung");
+    // Stopped: the channel closes after what was already sent.
+    let mut left = 0;
+    while let Some(event) = next(&rt, &mut events, Duration::from_secs(3)) {
+        assert!(matches!(event, IngestEvent::Frame(_)), "{event:?}");
+        left += 1;
+        assert!(left <= 64, "events after the stop");
+    }
+}
+
+/// A camera behind basic auth: credentials open it, none is camera loss.
+#[test]
+fn credentials_open_a_protected_camera() {
+    let camera = Camera::start(&["--user", "unit", "--password", "s3cret"]);
+    let rt = runtime();
+    let mut config = IngestConfig::new(&camera.url);
+    config.credentials = Some(Credentials {
+        user: "unit".into(),
+        password: "s3cret".into(),
+    });
+    assert!(!format!("{config:?}").contains("s3cret"), "{config:?}");
+    let (with, mut events) = Ingest::start(config).unwrap();
+    match next(&rt, &mut events, Duration::from_secs(10)) {
+        Some(IngestEvent::Frame(_)) => {}
+        other => panic!("with credentials: {other:?}"),
+    }
+    drop(with);
+    let (without, mut events) = Ingest::start(IngestConfig::new(&camera.url)).unwrap();
+    match next(&rt, &mut events, Duration::from_secs(10)) {
+        Some(IngestEvent::Lost(reason)) => println!("without credentials: {reason}"),
+        other => panic!("without credentials: {other:?}"),
+    }
+    drop(without);
+}
