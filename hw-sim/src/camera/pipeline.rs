@@ -62,8 +62,10 @@ pub(super) fn launch(spec: &CameraSpec, clock_overlay: bool) -> String {
         bitrate_kbit,
         keyint,
         codec,
+        noise,
         ..
     } = spec;
+    let pattern = if *noise { "snow" } else { "ball" };
     let overlay = if clock_overlay {
         "clockoverlay halignment=right valignment=bottom shaded-background=true \
          time-format=\"%Y-%m-%d %H:%M:%S %Z\" ! "
@@ -92,7 +94,7 @@ pub(super) fn launch(spec: &CameraSpec, clock_overlay: bool) -> String {
         ),
     };
     format!(
-        "( videotestsrc name={SOURCE} is-live=true pattern=ball ! \
+        "( videotestsrc name={SOURCE} is-live=true pattern={pattern} ! \
          video/x-raw,format=I420,width={width},height={height},framerate={fps}/1 ! \
          {overlay}{encode} )"
     )

@@ -1,5 +1,5 @@
 //! What one simulated camera serves, as written on the command line:
-//! `NAME[:WIDTHxHEIGHT][@FPS][,bitrate=KBIT][,keyint=FRAMES][,codec=h264|h265]`.
+//! `NAME[:WIDTHxHEIGHT][@FPS][,bitrate=KBIT][,keyint=FRAMES][,codec=h264|h265][,picture=ball|noise]`.
 //!
 //! Pure parsing and validation; every refusal names the spec and the rule.
 
@@ -102,6 +102,10 @@ pub struct CameraSpec {
     pub keyint: u32,
     /// The codec.
     pub codec: Codec,
+    /// A busy picture (moving noise that barely compresses, so the encoder
+    /// runs at its bitrate, as a real scene does) rather than a ball on a
+    /// still background (which compresses to a fraction of it).
+    pub noise: bool,
 }
 
 impl CameraSpec {
@@ -116,6 +120,7 @@ impl CameraSpec {
             bitrate_kbit: DEFAULT_BITRATE_KBIT,
             keyint: DEFAULT_FPS * DEFAULT_KEYINT_SECONDS,
             codec: Codec::H264,
+            noise: false,
         }
     }
 
@@ -179,7 +184,11 @@ impl fmt::Display for CameraSpec {
             self.bitrate_kbit,
             self.keyint,
             self.codec
-        )
+        )?;
+        if self.noise {
+            f.write_str(",picture=noise")?;
+        }
+        Ok(())
     }
 }
 
@@ -225,7 +234,7 @@ impl FromStr for CameraSpec {
         for option in parts {
             let (key, value) = option.split_once('=').ok_or_else(|| {
                 invalid(format!(
-                    "option {option:?} is not KEY=VALUE (bitrate=, keyint=, codec=)"
+                    "option {option:?} is not KEY=VALUE (bitrate=, keyint=, codec=, picture=)"
                 ))
             })?;
             if seen.contains(&key) {
@@ -246,9 +255,20 @@ impl FromStr for CameraSpec {
                         }
                     }
                 }
+                "picture" => {
+                    spec.noise = match value {
+                        "ball" => false,
+                        "noise" => true,
+                        _ => {
+                            return Err(invalid(format!(
+                                "unknown picture {value:?}: use ball or noise"
+                            )));
+                        }
+                    }
+                }
                 _ => {
                     return Err(invalid(format!(
-                        "unknown option {key:?}: use bitrate=, keyint= or codec="
+                        "unknown option {key:?}: use bitrate=, keyint=, codec= or picture="
                     )));
                 }
             }
@@ -315,6 +335,13 @@ mod tests {
 
     #[test]
     fn every_field_can_be_given() {
+        let noisy = parse("busy:1920x1080@30,bitrate=4000,picture=noise").unwrap();
+        assert!(noisy.noise);
+        assert_eq!(
+            noisy.to_string(),
+            "busy:1920x1080@30,bitrate=4000,keyint=60,codec=h264,picture=noise"
+        );
+        assert!(parse("busy,picture=plaid").is_err());
         let spec = parse("gate-2:1280x720@25,bitrate=2500,keyint=50,codec=h265").unwrap();
         assert_eq!(spec.name.as_str(), "gate-2");
         assert_eq!((spec.width, spec.height, spec.fps), (1280, 720, 25));

@@ -33,12 +33,13 @@ pub struct Args {
     listen: SocketAddr,
     /// A camera, served at rtsp://ADDR:PORT/NAME. Repeat for more cameras
     /// (names must differ). SPEC is
-    /// NAME[:WIDTHxHEIGHT][@FPS][,bitrate=KBIT][,keyint=FRAMES][,codec=h264|h265]:
+    /// NAME[:WIDTHxHEIGHT][@FPS][,bitrate=KBIT][,keyint=FRAMES][,codec=h264|h265][,picture=ball|noise]:
     /// NAME is 1-32 letters, digits, '-' or '_'; WIDTHxHEIGHT even numbers,
     /// at least 256x128 (default 640x360); FPS 1-60 (default 15); bitrate
     /// in kbit/s, 50-50000 (default 1000); keyint a keyframe every this
     /// many frames, 1-1000 (default 2 s worth: FPS x 2); codec h264
-    /// (default) or h265.
+    /// (default) or h265; picture ball (default; compresses far below the
+    /// bitrate) or noise (runs the encoder at its bitrate, for measuring).
     #[arg(long = "camera", value_name = "SPEC", required = true)]
     cameras: Vec<CameraSpec>,
     /// Require RTSP basic authentication with this user name (give
