@@ -383,7 +383,105 @@ async fn the_agents_uploader_resumes_after_a_cut_link_and_the_hub_gets_the_same_
     )
     .await;
     assert!(
-        matches!(&delivery, Delivery::Done(Outcome::Refused(why)) if why.contains("not this unit's")),
+        matches!(&delivery, Delivery::Done(Outcome::Refused { status: 403, reason }) if reason.contains("not this unit's")),
         "{delivery:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_delivery_round_uploads_ready_clips_waits_for_unknown_alarms_and_keeps_the_quota() {
+    use picket_agent::clips::delivery::{Deliverer, Round, clip_path};
+    use picket_agent::clips::quota::ClipState;
+    use picket_agent::store::Store as UnitStore;
+    use picket_agent::upload::https::HubHttps;
+    use picket_agent::upload::pace::Budget;
+    let (hub, addr, unit, alarm) = hub_with_alarm().await;
+    let dir = tempfile::tempdir().expect("tmp");
+    let clips_dir = dir.path().join("clips");
+    std::fs::create_dir_all(&clips_dir).expect("clips dir");
+    let mut store = UnitStore::open(&dir.path().join("unit.db")).expect("unit store");
+    let camera = CameraId::from_uuid(uuid::Uuid::from_u128(0xca));
+    let unknown = EventId::v7(jiff::Timestamp::now(), [9; 10]);
+    let t0 = jiff::Timestamp::now();
+    let mut add =
+        |n: u128, event: EventId, kind: &str, bytes: usize, at: jiff::Timestamp, uploaded: bool| {
+            let id = uuid::Uuid::from_u128(0x0190_0000_0000_7000_8000_0000_0000_0b00 + n);
+            store
+                .clip_begin(id, event, camera, kind, at)
+                .expect("begin");
+            let row = store
+                .clips()
+                .expect("clips")
+                .into_iter()
+                .find(|c| c.id == id)
+                .expect("row");
+            std::fs::write(clip_path(&clips_dir, &row), vec![n as u8; bytes]).expect("file");
+            store
+                .clip_ready(id, bytes as u64, None, None)
+                .expect("ready");
+            if uploaded {
+                store.clip_uploaded(id, at).expect("uploaded");
+            }
+            id
+        };
+    let old = add(
+        1,
+        alarm,
+        "clip",
+        500_000,
+        t0 - jiff::SignedDuration::from_hours(2),
+        true,
+    );
+    let thumb = add(2, alarm, "thumbnail", 50_000, t0, false);
+    let clip = add(3, alarm, "clip", 1_000_000, t0, false);
+    let waiting = add(4, unknown, "clip", 200_000, t0, false);
+    drop(store);
+    let https = HubHttps::new(
+        &format!("https://localhost:{}", addr.port()),
+        agent_tls(&hub, &unit),
+    )
+    .expect("https");
+    let mut deliverer = Deliverer::new(
+        UnitStore::open(&dir.path().join("unit.db")).expect("unit store"),
+        clips_dir.clone(),
+        https,
+        Budget::new(100_000_000, 8_000_000),
+        1_300_000,
+    );
+    let round = deliverer
+        .round(&picket_agent::clock::SystemClock)
+        .await
+        .expect("round");
+    assert_eq!(
+        round,
+        Round {
+            uploaded: 2,
+            later: 1,
+            refused: 0,
+            deleted: 1,
+            over_quota_by: 0
+        }
+    );
+    let store = UnitStore::open(&dir.path().join("unit.db")).expect("unit store");
+    let uploaded: Vec<_> = store
+        .clips_in(ClipState::Uploaded)
+        .expect("clips")
+        .into_iter()
+        .map(|c| c.id)
+        .collect();
+    assert_eq!(uploaded, [thumb, clip]);
+    assert_eq!(
+        store.clips_in(ClipState::Ready).expect("clips")[0].id,
+        waiting,
+        "waits for its alarm"
+    );
+    assert!(
+        store.clips().expect("clips").iter().all(|c| c.id != old),
+        "the old uploaded clip made room"
+    );
+    assert!(!clips_dir.join(format!("{}.mp4", old.simple())).exists());
+    assert_eq!(
+        hub.store().clips_of_event(alarm).expect("hub clips").len(),
+        2
     );
 }

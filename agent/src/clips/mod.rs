@@ -6,4 +6,5 @@
 //! have is never lost to make room (the unit raises a health warning
 //! instead).
 
+pub mod delivery;
 pub mod quota;

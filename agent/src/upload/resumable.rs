@@ -42,8 +42,15 @@ pub struct Declaration {
 pub enum Outcome {
     /// The hub has the whole file, verified: the unit may delete its copy.
     Complete,
-    /// The hub will not take it, and says why (kept on disk, reported).
-    Refused(String),
+    /// The hub will not take it now, and says why (the clip stays on
+    /// disk). 404 means the hub does not know the alarm yet (its event is
+    /// still on its way over MQTT): worth trying again later.
+    Refused {
+        /// HTTP status.
+        status: u16,
+        /// The hub's reason.
+        reason: String,
+    },
 }
 
 /// Why an attempt stopped short.
@@ -148,7 +155,12 @@ pub async fn upload(
                 detail: refusal(&answer),
             });
         }
-        _ => return Ok(Outcome::Refused(refusal(&answer))),
+        status => {
+            return Ok(Outcome::Refused {
+                status,
+                reason: refusal(&answer),
+            });
+        }
     }
     if answer.body["complete"] == true {
         return Ok(Outcome::Complete);
@@ -190,7 +202,12 @@ pub async fn upload(
                     detail: refusal(&answer),
                 });
             }
-            _ => return Ok(Outcome::Refused(refusal(&answer))),
+            (status, _) => {
+                return Ok(Outcome::Refused {
+                    status,
+                    reason: refusal(&answer),
+                });
+            }
         }
     }
 }
