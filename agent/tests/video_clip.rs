@@ -499,3 +499,80 @@ fn credentials_open_a_protected_camera() {
     }
     drop(without);
 }
+
+#[test]
+fn a_thumbnail_is_the_keyframe_as_jpeg_and_shows_its_instant() {
+    use picket_agent::video::thumbnail::jpeg;
+    let camera = Camera::start(&[]);
+    let rt = runtime();
+    let (ingest, mut events) = Ingest::start(IngestConfig::new(&camera.url)).unwrap();
+    let deadline = Instant::now() + Duration::from_secs(15);
+    let mut delta = None;
+    let mut key: Option<Frame> = None;
+    while key.is_none() || delta.is_none() {
+        assert!(
+            Instant::now() < deadline,
+            "no keyframe and delta frame in time"
+        );
+        if let Some(IngestEvent::Frame(f)) = next(&rt, &mut events, Duration::from_secs(5)) {
+            if f.is_key() {
+                key = Some(f);
+            } else if key.is_some() {
+                delta = Some(f);
+            }
+        }
+    }
+    let (key, delta) = (key.unwrap(), delta.unwrap());
+    drop(ingest);
+    assert!(
+        jpeg(&delta, 640, 85).is_err(),
+        "a delta frame cannot stand alone"
+    );
+
+    // Full size: decode the JPEG and read the keyframe's stamp from it.
+    let bytes = jpeg(&key, WIDTH as u32, 90).unwrap();
+    assert_eq!(&bytes[..2], &[0xff, 0xd8], "a JPEG");
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("thumb.jpg");
+    std::fs::write(&file, &bytes).unwrap();
+    let gray = output(
+        Command::new("ffmpeg")
+            .args(["-v", "error", "-i"])
+            .arg(&file)
+            .args(["-f", "rawvideo", "-pix_fmt", "gray", "-"]),
+        Duration::from_secs(10),
+    );
+    assert_eq!(gray.len(), WIDTH * HEIGHT, "the picture's full size");
+    let seen = stamp::read(&gray, WIDTH, WIDTH, HEIGHT).expect("a readable stamp");
+    assert_eq!(
+        seen.frame as usize % KEYINT,
+        0,
+        "the keyframe's own picture"
+    );
+    let late = key.captured_at().duration_since(stamp_at(seen));
+    assert!(
+        late >= SignedDuration::ZERO && late <= INGEST_DELAY,
+        "captured {late:?} after the stamped instant"
+    );
+
+    // Small: scaled down to at most 160 px wide, aspect kept.
+    let small = jpeg(&key, 160, 80).unwrap();
+    let small_file = dir.path().join("small.jpg");
+    std::fs::write(&small_file, &small).unwrap();
+    let probe = String::from_utf8(output(
+        Command::new("ffprobe")
+            .args([
+                "-v",
+                "error",
+                "-show_entries",
+                "stream=width,height",
+                "-of",
+                "csv=p=0",
+            ])
+            .arg(&small_file),
+        Duration::from_secs(10),
+    ))
+    .unwrap();
+    assert_eq!(probe.trim(), "160,90", "{probe}");
+    assert!(small.len() < bytes.len());
+}

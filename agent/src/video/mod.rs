@@ -31,6 +31,7 @@ pub mod frame;
 pub mod ingest;
 pub mod mp4;
 pub mod ring;
+pub mod thumbnail;
 
 #[cfg(test)]
 mod tests;
