@@ -576,3 +576,100 @@ fn a_thumbnail_is_the_keyframe_as_jpeg_and_shows_its_instant() {
     assert_eq!(probe.trim(), "160,90", "{probe}");
     assert!(small.len() < bytes.len());
 }
+
+#[test]
+fn a_recorder_writes_and_indexes_an_alarms_thumbnail_and_clip() {
+    use picket_agent::clips::quota::ClipState;
+    use picket_agent::clips::recorder::{AlarmNotice, Recorder};
+    use picket_agent::store::Store;
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let camera = Camera::start(&[]);
+    let dir = tempfile::tempdir().unwrap();
+    let store_path = dir.path().join("unit.db");
+    drop(Store::open(&store_path).unwrap());
+    let rules = ClipRules::new(
+        SignedDuration::from_secs(1),
+        SignedDuration::from_secs(1),
+        SignedDuration::from_secs(10),
+    )
+    .unwrap();
+    let plan = ClipPlan::new(
+        rules,
+        RingLimits::for_bitrate(SignedDuration::from_secs(1), 1_000_000).unwrap(),
+    )
+    .unwrap();
+    let ready = Arc::new(AtomicUsize::new(0));
+    let counter = ready.clone();
+    let camera_id = picket_proto::ids::CameraId::from_uuid(uuid::Uuid::from_u128(0xca));
+    let recorder = Recorder::spawn(
+        camera_id,
+        IngestConfig::new(&camera.url),
+        plan,
+        store_path.clone(),
+        dir.path().join("clips"),
+        Box::new(move || {
+            counter.fetch_add(1, Ordering::SeqCst);
+        }),
+    )
+    .unwrap();
+    // Let the ring fill past the pre-roll, then raise the alarm.
+    std::thread::sleep(Duration::from_secs(2));
+    let alarm = EventId::v7(Timestamp::now(), [1; 10]);
+    recorder.alarm(AlarmNotice {
+        event: alarm,
+        at: Timestamp::now(),
+    });
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let rows = loop {
+        let store = Store::open(&store_path).unwrap();
+        let rows = store.clips_in(ClipState::Ready).unwrap();
+        if rows.len() == 2 {
+            break rows;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no thumbnail and clip in time: {rows:?}"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    drop(recorder);
+    assert_eq!(ready.load(Ordering::SeqCst), 2);
+    assert_eq!(
+        rows.iter().map(|r| r.kind.as_str()).collect::<Vec<_>>(),
+        ["thumbnail", "clip"],
+        "the picture first"
+    );
+    assert!(
+        rows.iter()
+            .all(|r| r.event == alarm && r.camera == camera_id)
+    );
+    let clips = dir.path().join("clips");
+    let jpeg = std::fs::read(clips.join(format!("{}.jpg", rows[0].id.simple()))).unwrap();
+    assert_eq!(&jpeg[..2], &[0xff, 0xd8]);
+    let mp4 = clips.join(format!("{}.mp4", rows[1].id.simple()));
+    assert_eq!(std::fs::metadata(&mp4).unwrap().len(), rows[1].bytes);
+    let codec = String::from_utf8(output(
+        Command::new("ffprobe")
+            .args([
+                "-v",
+                "error",
+                "-show_entries",
+                "stream=codec_name",
+                "-of",
+                "csv=p=0",
+            ])
+            .arg(&mp4),
+        Duration::from_secs(10),
+    ))
+    .unwrap();
+    assert_eq!(codec.trim(), "h264");
+    let span = rows[1]
+        .ended_at
+        .unwrap()
+        .duration_since(rows[1].started_at.unwrap());
+    assert!(
+        span >= SignedDuration::from_millis(1800) && span <= SignedDuration::from_secs(4),
+        "pre + post, from the keyframe before: {span:?}"
+    );
+}
