@@ -37,6 +37,16 @@
 //! keep_alive_s = 5                            # MQTT keep-alive (a dead link is noticed in 1.5x this)
 //! resend_after_s = 10                         # resend an unacknowledged event after this
 //! max_in_flight = 64                          # events sent but not yet acknowledged
+//!
+//! # [[camera]]                                # one table per camera recorded around alarms
+//! # id = "019abcde00017000800000000000c001"   # the hub's id for it
+//! # url = "rtsp://192.0.2.10:554/stream1"
+//! # user = "unit"                             # optional RTSP credentials
+//! # password = "..."
+//!
+//! [clips]                                     # optional; defaults shown
+//! quota_mb = 2048                             # disk for clips; only uploaded ones are deleted
+//! upload_kbit_s = 8000                        # upload budget, so alarms keep the uplink
 //! ```
 
 use std::path::{Path, PathBuf};
@@ -64,6 +74,60 @@ pub struct AgentConfig {
     /// Sync tuning.
     #[serde(default)]
     pub sync: SyncConfig,
+    /// The cameras this unit records around alarms (their URLs, with
+    /// credentials, stay on the unit).
+    #[serde(default, rename = "camera")]
+    pub cameras: Vec<CameraEntry>,
+    /// Clip storage and delivery.
+    #[serde(default)]
+    pub clips: ClipsSection,
+}
+
+/// One camera.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CameraEntry {
+    /// Its id (the hub's name for it).
+    pub id: picket_proto::ids::CameraId,
+    /// `rtsp://host:port/path`.
+    pub url: String,
+    /// RTSP user, if the camera asks for one.
+    #[serde(default)]
+    pub user: Option<String>,
+    /// And password.
+    #[serde(default)]
+    pub password: Option<String>,
+}
+
+/// Clip storage and delivery.
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClipsSection {
+    /// Disk space clips may use, in MiB (default 2048); only clips the hub
+    /// has are deleted to stay within it.
+    #[serde(default = "default_quota_mb")]
+    pub quota_mb: u64,
+    /// Upload budget in kbit/s (default 8000), so clips never fill the
+    /// uplink the alarms need.
+    #[serde(default = "default_upload_kbit")]
+    pub upload_kbit_s: u64,
+}
+
+impl Default for ClipsSection {
+    fn default() -> Self {
+        ClipsSection {
+            quota_mb: default_quota_mb(),
+            upload_kbit_s: default_upload_kbit(),
+        }
+    }
+}
+
+fn default_quota_mb() -> u64 {
+    2048
+}
+
+fn default_upload_kbit() -> u64 {
+    8000
 }
 
 /// How to reach the hub.

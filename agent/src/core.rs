@@ -62,6 +62,8 @@ pub struct Core {
     clock_skew_ms: Option<i64>,
     /// Where the store lives: its filesystem's free space is reported.
     data_dir: std::path::PathBuf,
+    /// Told of every alarm recorded (the cameras' recorders).
+    alarm_notices: Option<tokio::sync::mpsc::UnboundedSender<crate::clips::recorder::AlarmNotice>>,
 }
 
 impl OutboxRows for Store {
@@ -112,7 +114,21 @@ impl Core {
             started,
             clock_skew_ms: None,
             data_dir,
+            alarm_notices: None,
         })
+    }
+
+    /// Tells `notices` of every alarm recorded from now on.
+    pub fn notify_alarms(
+        &mut self,
+        notices: tokio::sync::mpsc::UnboundedSender<crate::clips::recorder::AlarmNotice>,
+    ) {
+        self.alarm_notices = Some(notices);
+    }
+
+    /// The config applied now.
+    pub fn applied(&self) -> Option<&DesiredConfig> {
+        self.config.as_ref()
     }
 
     /// The earliest instant the core must wake up by itself.
@@ -372,6 +388,13 @@ impl Core {
         let recorded = match self.store.record(kind, self.clock.now(), random) {
             Ok(event) => {
                 tracing::debug!(seq = event.seq, id = %event.id, "event recorded");
+                if let (Some(notices), EventKind::Alarm { .. }) = (&self.alarm_notices, &event.kind)
+                {
+                    let _ = notices.send(crate::clips::recorder::AlarmNotice {
+                        event: event.id,
+                        at: event.at,
+                    });
+                }
                 true
             }
             Err(e) => {

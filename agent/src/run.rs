@@ -29,6 +29,9 @@ pub enum StartError {
     /// The config is unusable.
     #[error(transparent)]
     Config(#[from] config::ConfigError),
+    /// The cameras or clip settings cannot be used.
+    #[error("clips: {0}")]
+    Clips(String),
 }
 
 /// Runs the agent until `shutdown` becomes true.
@@ -70,6 +73,14 @@ pub async fn run(
         config.sync,
         config.data_dir.clone(),
     )?;
+    let _clips = if config.cameras.is_empty() {
+        None
+    } else {
+        let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+        core.notify_alarms(tx);
+        let settings = core.applied().map(|c| c.clips).unwrap_or_default();
+        Some(start_clips(&config, settings, clock.clone(), rx)?)
+    };
     tracing::info!(unit = %config.unit, hub = %config.hub.mqtt, "agent started");
     core.tick().await;
     loop {
@@ -100,4 +111,94 @@ pub async fn run(
     }
     tracing::info!("agent stopped");
     Ok(())
+}
+
+/// The cameras' recorders (stopped when dropped) and the delivery task.
+struct Clips {
+    _recorders: tokio::task::JoinHandle<()>,
+    _delivery: tokio::task::JoinHandle<()>,
+}
+
+/// Starts a recorder per camera, forwards alarm notices to them, and runs
+/// a delivery round every few seconds and whenever a file is ready.
+fn start_clips(
+    config: &AgentConfig,
+    settings: picket_proto::message::ClipSettings,
+    clock: Arc<dyn Clock>,
+    mut alarms: tokio::sync::mpsc::UnboundedReceiver<crate::clips::recorder::AlarmNotice>,
+) -> Result<Clips, StartError> {
+    use crate::clips::delivery::Deliverer;
+    use crate::clips::recorder::Recorder;
+    use crate::video::ingest::{Credentials, IngestConfig};
+    use crate::video::{ClipPlan, ClipRules, RingLimits};
+    let clips_dir = config.data_dir.join("clips");
+    let store_path = config.data_dir.join("unit.db");
+    let rules = ClipRules::from_settings(settings).map_err(|e| StartError::Clips(e.to_string()))?;
+    let wake = Arc::new(tokio::sync::Notify::new());
+    let mut recorders = Vec::new();
+    for camera in &config.cameras {
+        // The ring's byte bound for a camera of up to 8 Mbit/s.
+        let limits = RingLimits::for_bitrate(
+            jiff::SignedDuration::from_secs(i64::from(settings.pre_roll_s)),
+            8_000_000,
+        )
+        .map_err(|e| StartError::Clips(e.to_string()))?;
+        let plan = ClipPlan::new(rules, limits).map_err(|e| StartError::Clips(e.to_string()))?;
+        let mut ingest = IngestConfig::new(&camera.url);
+        if let (Some(user), Some(password)) = (&camera.user, &camera.password) {
+            ingest.credentials = Some(Credentials {
+                user: user.clone(),
+                password: password.clone(),
+            });
+        }
+        let wake = wake.clone();
+        recorders.push(
+            Recorder::spawn(
+                camera.id,
+                ingest,
+                plan,
+                store_path.clone(),
+                clips_dir.clone(),
+                Box::new(move || wake.notify_one()),
+            )
+            .map_err(|e| StartError::Clips(e.to_string()))?,
+        );
+    }
+    let recorders = tokio::spawn(async move {
+        while let Some(notice) = alarms.recv().await {
+            for recorder in &recorders {
+                recorder.alarm(notice);
+            }
+        }
+    });
+    let hub =
+        crate::upload::https::HubHttps::new(&config.hub.https, tls::client_config(&config.tls)?)
+            .map_err(|e| StartError::Clips(e.to_string()))?;
+    let rate = config.clips.upload_kbit_s.saturating_mul(125).max(1);
+    let mut deliverer = Deliverer::new(
+        Store::open(&store_path)?,
+        clips_dir,
+        hub,
+        crate::upload::pace::Budget::new(rate, rate.saturating_mul(2).max(1 << 20)),
+        config.clips.quota_mb.saturating_mul(1 << 20),
+    );
+    let delivery = tokio::spawn(async move {
+        loop {
+            tokio::select! {
+                _ = wake.notified() => {}
+                _ = tokio::time::sleep(Duration::from_secs(5)) => {}
+            }
+            match deliverer.round(&*clock).await {
+                Ok(round) if round.uploaded + round.later + round.refused + round.deleted > 0 => {
+                    tracing::info!(?round, "clip delivery round");
+                }
+                Ok(_) => {}
+                Err(e) => tracing::error!(error = %e, "clip delivery round failed"),
+            }
+        }
+    });
+    Ok(Clips {
+        _recorders: recorders,
+        _delivery: delivery,
+    })
 }

@@ -111,6 +111,9 @@ impl Store {
         let mut conn = Connection::open(path)?;
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "FULL")?;
+        // The core, each camera's recorder and delivery write: wait for
+        // the lock rather than fail.
+        conn.busy_timeout(std::time::Duration::from_secs(5))?;
         let version: u32 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
         let current = MIGRATIONS.len() as u32;
         if version > current {
