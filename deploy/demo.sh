@@ -45,6 +45,17 @@ for n in 1 2 3; do
   units+=("$(sed -n 's/^unit = "\(.*\)".*/\1/p' "$dir/unit$n/agent.toml")")
 done
 printf '   unit %s\n' "${units[@]}"
+# Unit 1 records the simulated cameras around its alarms.
+cat >> "$dir/unit1/agent.toml" <<TOML
+
+[[camera]]
+id = "019abcde00017000800000000000c001"
+url = "rtsp://127.0.0.1:$rtsp_port/north"
+
+[[camera]]
+id = "019abcde00017000800000000000c002"
+url = "rtsp://127.0.0.1:$rtsp_port/gate"
+TOML
 
 cat > "$dir/hub/hub.toml" <<TOML
 data_dir = "data"
@@ -226,6 +237,24 @@ for a in json.load(sys.stdin):
     r = a.get("incident_report")
     print("  %s  %-6s %-10s centre: %-12s%s" % (a["at"][11:19], a["sensor"], a["state"], c.get("state", "not queued"),
           ("  report: %s, \"%s\"" % (r["outcome_label"], r["notes"])) if r else ""))'
+echo "Event video (unit 1 records both cameras; an alarm's clips run from pre-roll to 20 s after it, later alarms extend them):"
+for _ in $(seq 60); do
+  shown=$(curl -sf -b "$jar" "$api/api/v1/alarms?limit=10" | python3 -c '
+import json, sys
+for a in json.load(sys.stdin):
+    print(a["id"])' | while read -r id; do
+      curl -sf -b "$jar" "$api/api/v1/alarms/$id" | python3 -c '
+import json, sys
+a = json.load(sys.stdin)
+clips = a.get("clips") or []
+if sum(1 for c in clips if c["kind"] == "clip") >= 2:
+    print("  alarm %s (%s at %s):" % (a["id"], a["sensor"], a["at"][11:19]))
+    for c in clips:
+        print("    %-9s camera ..%s  %8d bytes  %s" % (c["kind"], c["camera"][-4:], c["size"], c["url"]))'
+    done)
+  [ -n "$shown" ] && break; sleep 0.5
+done
+echo "${shown:-  (no clips yet: see $dir/unit1.log)}"
 echo "Relocation: the owner moves unit 3, asks for activation at its new place; Ole checks and activates it:"
 u3=${units[2]}
 curl -sf -b "$jar" -X POST "$api/api/v1/units/$u3/relocation" -H "Content-Type: application/json" \
