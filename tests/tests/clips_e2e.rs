@@ -3,7 +3,8 @@
 //! agent.toml) and uploads to `picket-hub serve`'s units' HTTPS; a PIR
 //! while armed becomes an alarm at the hub with its thumbnail and a clip
 //! of pre-roll + post-roll (the hub's defaults: 10 s + 20 s) that ffprobe
-//! accepts.
+//! accepts; and with the hub down for the whole alarm the clip waits on the
+//! unit and arrives, byte for byte, when the hub returns.
 
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
@@ -44,9 +45,9 @@ fn camera() -> (Camera, String) {
     (Camera(child), url.expect("the camera's URL"))
 }
 
-#[test]
-fn an_alarm_reaches_the_hub_with_its_thumbnail_and_a_clip_of_pre_and_post_roll() {
-    let (_camera, url) = camera();
+/// A cluster whose unit 0 records the camera at `url` and uploads to the
+/// hub's units' HTTPS; armed and synced.
+fn recording_cluster(url: &str) -> Cluster {
     let mut c = Cluster::start(1);
     let https = free_port();
     c.reconfigure_hub(&format!("[clips]\nlisten = \"127.0.0.1:{https}\"\n"));
@@ -64,6 +65,13 @@ fn an_alarm_reaches_the_hub_with_its_thumbnail_and_a_clip_of_pre_and_post_roll()
     c.site_with_schedule(&["00:00-24:00"]);
     c.start_agent(0);
     c.wait_synced(0, "armed");
+    c
+}
+
+#[test]
+fn an_alarm_reaches_the_hub_with_its_thumbnail_and_a_clip_of_pre_and_post_roll() {
+    let (_camera, url) = camera();
+    let c = recording_cluster(&url);
     // Let the ring hold its 10 s of pre-roll.
     std::thread::sleep(Duration::from_secs(11));
     let raised = Instant::now();
@@ -136,4 +144,67 @@ fn an_alarm_reaches_the_hub_with_its_thumbnail_and_a_clip_of_pre_and_post_roll()
     )
     .expect("thumbnail file");
     assert_eq!(&jpeg[..2], &[0xff, 0xd8]);
+}
+
+#[test]
+fn with_the_hub_down_for_the_whole_alarm_the_clip_waits_on_the_unit_and_arrives_when_it_returns() {
+    use picket_agent::clips::quota::ClipState;
+    let (_camera, url) = camera();
+    let mut c = recording_cluster(&url);
+    std::thread::sleep(Duration::from_secs(3));
+    c.hub.as_mut().expect("hub").kill9();
+    assert!(c.trigger(0, "pir"));
+    // The clip is written and kept on the unit (post-roll 20 s).
+    let unit_db = c.dir.path().join("unit0/data/unit.db");
+    let kept = wait_for(
+        "the clip ready on the unit",
+        Duration::from_secs(60),
+        || {
+            let store = picket_agent::store::Store::open(&unit_db).ok()?;
+            store
+                .clips_in(ClipState::Ready)
+                .ok()?
+                .into_iter()
+                .find(|r| r.kind == "clip")
+        },
+    );
+    let file = c
+        .dir
+        .path()
+        .join("unit0/data/clips")
+        .join(format!("{}.mp4", kept.id.simple()));
+    assert!(file.exists(), "kept on the unit until the hub has it");
+    c.start_hub();
+    let at_hub = wait_for(
+        "the clip at the hub after it returned",
+        Duration::from_secs(120),
+        || {
+            c.hub_store()
+                .clips_of_event(kept.event)
+                .ok()?
+                .into_iter()
+                .find(|r| r.declared.id == kept.id)
+        },
+    );
+    assert_eq!(at_hub.declared.size, kept.bytes);
+    let stored = std::fs::read(
+        c.dir
+            .path()
+            .join("hub/data/clips")
+            .join(format!("{}.mp4", kept.id.simple())),
+    )
+    .expect("the clip at the hub");
+    assert_eq!(std::fs::read(&file).ok(), Some(stored), "the same bytes");
+    wait_for(
+        "the unit to mark it uploaded",
+        Duration::from_secs(10),
+        || {
+            let store = picket_agent::store::Store::open(&unit_db).ok()?;
+            store
+                .clips_in(ClipState::Uploaded)
+                .ok()?
+                .into_iter()
+                .find(|r| r.id == kept.id)
+        },
+    );
 }
