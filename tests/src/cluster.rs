@@ -379,6 +379,20 @@ impl Cluster {
             .to_owned()
     }
 
+    /// Accepts an invitation with `token` (from its link), setting
+    /// `password`; panics unless the hub says 204.
+    pub fn accept_invitation(&self, token: &str, password: &str) {
+        let (status, body) = http(
+            self.api,
+            "POST",
+            "/api/v1/invitations/accept",
+            Some(serde_json::json!({ "token": token, "password": password })),
+            None,
+        )
+        .expect("API reachable");
+        assert_eq!(status, 204, "accepting an invitation: {body}");
+    }
+
     /// A call as a signed-in person: (status, body).
     pub fn as_user(
         &self,

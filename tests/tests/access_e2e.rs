@@ -147,15 +147,7 @@ fn customer_with_owner(cluster: &Cluster, maildir: &Path) -> (String, String) {
     );
     assert_eq!(status, 201);
     let token = link_token(&mail_to(maildir, "anna@harbour.example", "invited"));
-    let (status, _) = http(
-        cluster.api,
-        "POST",
-        "/api/v1/invitations/accept",
-        Some(json!({ "token": token, "password": PASSWORD })),
-        None,
-    )
-    .expect("API");
-    assert_eq!(status, 204);
+    cluster.accept_invitation(&token, PASSWORD);
     (org, cluster.sign_in("anna@harbour.example", PASSWORD))
 }
 
@@ -375,15 +367,7 @@ fn an_invitation_arrives_by_email_and_revocation_ends_a_live_session() {
         .unwrap_or_else(|| panic!("no link in {mail}"));
     let token = link.split('#').nth(1).expect("token");
 
-    let (status, body) = http(
-        cluster.api,
-        "POST",
-        "/api/v1/invitations/accept",
-        Some(json!({ "token": token, "password": PASSWORD })),
-        None,
-    )
-    .expect("API");
-    assert_eq!(status, 204, "{body}");
+    cluster.accept_invitation(token, PASSWORD);
     let owner = cluster.sign_in("anna@harbour.example", PASSWORD);
 
     // Anna invites Bo (keyholder); Bo's e-mail comes; Bo signs in.
@@ -408,15 +392,7 @@ fn an_invitation_arrives_by_email_and_revocation_ends_a_live_session() {
         .split_whitespace()
         .find_map(|w| w.split_once("#pl_").map(|(_, t)| format!("pl_{t}")))
         .expect("token");
-    let (status, _) = http(
-        cluster.api,
-        "POST",
-        "/api/v1/invitations/accept",
-        Some(json!({ "token": token, "password": PASSWORD })),
-        None,
-    )
-    .expect("API");
-    assert_eq!(status, 204);
+    cluster.accept_invitation(&token, PASSWORD);
     let bo_session = cluster.sign_in("bo@harbour.example", PASSWORD);
     assert_eq!(
         cluster

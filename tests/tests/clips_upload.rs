@@ -92,12 +92,7 @@ fn https(
 }
 
 fn sha256_hex(bytes: &[u8]) -> String {
-    use std::fmt::Write as _;
-    let digest = ring_sha256(bytes);
-    digest.iter().fold(String::new(), |mut s, b| {
-        let _ = write!(s, "{b:02x}");
-        s
-    })
+    picket_hub::clips::upload::hex(&ring_sha256(bytes))
 }
 
 fn ring_sha256(bytes: &[u8]) -> [u8; 32] {

@@ -22,7 +22,7 @@ use std::time::Duration;
 use jiff::{SignedDuration, Timestamp, tz::TimeZone};
 use picket_proto::arming::ArmState;
 use picket_proto::message::EventKind;
-use picket_tests::cluster::{Cluster, SITE, http, wait_for};
+use picket_tests::cluster::{Cluster, SITE, wait_for};
 use serde_json::{Value, json};
 
 const SYNC: Duration = Duration::from_secs(30);
@@ -50,15 +50,7 @@ fn person(c: &Cluster, org: &str, email: &str, role: &str) -> String {
     assert_eq!(status, 201, "{body}");
     let link = body["invitation_link"].as_str().expect("link");
     let token = link.split('#').nth(1).expect("token");
-    let (status, body) = http(
-        c.api,
-        "POST",
-        "/api/v1/invitations/accept",
-        Some(json!({ "token": token, "password": PASSWORD })),
-        None,
-    )
-    .expect("API");
-    assert_eq!(status, 204, "{body}");
+    c.accept_invitation(token, PASSWORD);
     c.sign_in(email, PASSWORD)
 }
 

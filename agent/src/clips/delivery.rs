@@ -122,10 +122,9 @@ impl Deliverer {
                 }
             }
         }
-        let on_disk: Vec<ClipOnDisk> = self
-            .store
-            .clips()?
-            .into_iter()
+        let clips = self.store.clips()?;
+        let on_disk: Vec<ClipOnDisk> = clips
+            .iter()
             .map(|c| ClipOnDisk {
                 id: c.id,
                 state: c.state,
@@ -134,11 +133,12 @@ impl Deliverer {
             })
             .collect();
         let verdict = enforce(&on_disk, self.quota_bytes);
+        let by_id: HashMap<uuid::Uuid, &ClipRow> = clips.iter().map(|c| (c.id, c)).collect();
         for id in verdict.delete {
-            let Some(clip) = self.store.clips()?.into_iter().find(|c| c.id == id) else {
+            let Some(clip) = by_id.get(&id) else {
                 continue;
             };
-            match std::fs::remove_file(clip_path(&self.dir, &clip)) {
+            match std::fs::remove_file(clip_path(&self.dir, clip)) {
                 Ok(()) => {}
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
                 Err(e) => {

@@ -97,23 +97,7 @@ async fn centre() -> Centre {
     }
 }
 
-async fn post(
-    r: &Rig,
-    item: EventId,
-    step: &str,
-    body: Option<Value>,
-    who: &str,
-) -> (StatusCode, Value) {
-    let (status, _, body) = r
-        .call(
-            "POST",
-            &format!("/api/v1/centre/queue/{item}/{step}"),
-            body,
-            Auth::Cookie(who),
-        )
-        .await;
-    (status, body)
-}
+use super::queue_step as post;
 
 async fn queue(r: &Rig, who: &str) -> Value {
     let (status, _, body) = r

@@ -249,6 +249,25 @@ impl Rig {
     }
 }
 
+/// `POST /centre/queue/{item}/{step}` as `who`: (status, body).
+pub(super) async fn queue_step(
+    r: &Rig,
+    item: impl std::fmt::Display,
+    step: &str,
+    body: Option<Value>,
+    who: &str,
+) -> (StatusCode, Value) {
+    let (status, _, body) = r
+        .call(
+            "POST",
+            &format!("/api/v1/centre/queue/{item}/{step}"),
+            body,
+            Auth::Cookie(who),
+        )
+        .await;
+    (status, body)
+}
+
 pub(super) async fn site(
     r: &Rig,
     org: &str,

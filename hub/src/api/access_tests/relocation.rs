@@ -83,23 +83,7 @@ async fn queue(r: &Rig, who: &str) -> Vec<Value> {
     body.as_array().unwrap().clone()
 }
 
-async fn step(
-    r: &Rig,
-    item: &str,
-    step: &str,
-    body: Option<Value>,
-    who: &str,
-) -> (StatusCode, Value) {
-    let (status, _, body) = r
-        .call(
-            "POST",
-            &format!("/api/v1/centre/queue/{item}/{step}"),
-            body,
-            Auth::Cookie(who),
-        )
-        .await;
-    (status, body)
-}
+use super::queue_step as step;
 
 async fn support(r: &Rig, supported: bool, who: &str) -> (StatusCode, Value) {
     let (status, _, body) = r
