@@ -86,7 +86,7 @@ for _ in $(seq 50); do (exec 3<>"/dev/tcp/127.0.0.1/$smtp_port") 2>/dev/null && 
 "$bin/picket-sim" sensors --socket "$dir/sim.sock" >"$dir/sim.log" 2>&1 &
 pids+=($!)
 # Two simulated RTSP cameras with a stamped clock and frame counter.
-"$bin/picket-sim" camera --listen "127.0.0.1:$rtsp_port" --camera north --camera gate:1280x720@25,bitrate=2000 \
+"$bin/picket-sim" camera --listen "127.0.0.1:$rtsp_port" --camera north --camera gate:1280x720@25,bitrate=2000,codec=h265 \
   --control "$dir/cams.sock" >"$dir/cams.log" 2>&1 &
 pids+=($!)
 "$bin/picket-hub" serve --config "$dir/hub/hub.toml" >"$dir/hub.log" 2>&1 &
@@ -123,6 +123,9 @@ curl -sf -c "$jar" -X POST "$api/api/v1/session" -H "Content-Type: application/j
 for u in "${units[@]}"; do
   curl -sf "${auth[@]}" -X PUT "$api/api/v1/units/$u/site" -d "{\"site\":\"$site\"}" >/dev/null
 done
+# The owner's clip recording for the site: 5 s before an alarm, 10 s after.
+curl -sf -b "$jar" -X PUT "$api/api/v1/sites/$site/clip-settings" -H "Content-Type: application/json" \
+  -d '{"pre_roll_s":5,"post_roll_s":10,"max_clip_s":60}' >/dev/null
 for n in 1 2 3; do
   "$bin/picket-agent" run --config "$dir/unit$n/agent.toml" >"$dir/unit$n.log" 2>&1 &
   pids+=($!)
@@ -237,7 +240,7 @@ for a in json.load(sys.stdin):
     r = a.get("incident_report")
     print("  %s  %-6s %-10s centre: %-12s%s" % (a["at"][11:19], a["sensor"], a["state"], c.get("state", "not queued"),
           ("  report: %s, \"%s\"" % (r["outcome_label"], r["notes"])) if r else ""))'
-echo "Event video (unit 1 records both cameras; an alarm's clips run from pre-roll to 20 s after it, later alarms extend them):"
+echo "Event video (unit 1 records both cameras, north H.264 and gate H.265; the owner set 5 s before and 10 s after an alarm; later alarms extend a clip):"
 for _ in $(seq 60); do
   shown=$(curl -sf -b "$jar" "$api/api/v1/alarms?limit=10" | python3 -c '
 import json, sys
@@ -255,6 +258,18 @@ if sum(1 for c in clips if c["kind"] == "clip") >= 2:
   [ -n "$shown" ] && break; sleep 0.5
 done
 echo "${shown:-  (no clips yet: see $dir/unit1.log)}"
+echo "Camera loss: the gate camera's stream is cut; unit 1 reports it (event and health) and reconnects when it is back:"
+"$bin/picket-sim" camera-control --socket "$dir/cams.sock" --drop gate >/dev/null
+for _ in $(seq 40); do
+  lost=$(curl -sf -b "$ole_jar" "$api/api/v1/fleet" | python3 -c 'import json,sys; print(json.load(sys.stdin)["summary"]["camera_lost"])')
+  [ "$lost" = 1 ] && break; sleep 0.25
+done
+curl -sf "${auth[@]}" "$api/api/v1/units/${units[0]}/events" | python3 -c '
+import json, sys
+for e in json.load(sys.stdin):
+    if e["kind"] in ("camera_lost", "camera_restored"):
+        print("  %s  %s camera ..%s" % (e["at"][11:19], e["kind"], e["camera"][-4:]))
+        break'
 echo "Relocation: the owner moves unit 3, asks for activation at its new place; Ole checks and activates it:"
 u3=${units[2]}
 curl -sf -b "$jar" -X POST "$api/api/v1/units/$u3/relocation" -H "Content-Type: application/json" \
@@ -282,6 +297,8 @@ import json, sys
 s = json.load(sys.stdin)["summary"]
 print("  %d units: %d online, %d offline, %d tamper, %d camera lost, %d disk low, %d config pending, %d relocating" % (
     s["units"], s["online"], s["offline"], s["tamper"], s["camera_lost"], s["disk_low"], s["config_pending"], s["relocating"]))'
+echo "  (the gate camera is served again; unit 1 reports camera_restored within seconds)"
+"$bin/picket-sim" camera-control --socket "$dir/cams.sock" --restore gate >/dev/null
 echo "Overview: units needing attention:"
 curl -sf -b "$jar" "$api/api/v1/overview" | python3 -c '
 import json, sys

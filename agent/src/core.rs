@@ -17,11 +17,11 @@ use std::sync::Arc;
 use jiff::{SignedDuration, Timestamp};
 use picket_proto::arming::{ArmState, ArmingInputs, Reason, evaluate};
 use picket_proto::codec::{decode_on, encode};
-use picket_proto::ids::UnitId;
+use picket_proto::ids::{CameraId, UnitId};
 use picket_proto::level::SecurityLevel;
 use picket_proto::message::{
-    Body, Command, CommandAck, CommandAction, CommandOutcome, DesiredConfig, Envelope, EventKind,
-    Health, Heartbeat, ReportedState,
+    Body, CameraHealth, CameraStatus, Command, CommandAck, CommandAction, CommandOutcome,
+    DesiredConfig, Envelope, EventKind, Health, Heartbeat, ReportedState,
 };
 use picket_proto::topic::{Direction, Topic};
 use tokio::sync::watch;
@@ -64,6 +64,14 @@ pub struct Core {
     data_dir: std::path::PathBuf,
     /// Told of every alarm recorded (the cameras' recorders).
     alarm_notices: Option<tokio::sync::mpsc::UnboundedSender<crate::clips::recorder::AlarmNotice>>,
+    /// Each camera's state as its recorder last told (for health).
+    cameras: std::collections::BTreeMap<CameraId, CameraStatus>,
+    /// Clips waiting for the hub, and bytes over the quota, as the last
+    /// delivery round found.
+    clips_pending: u32,
+    clips_over_quota: u64,
+    /// The clip settings applied (the recorders follow them).
+    clip_settings: watch::Sender<picket_proto::message::ClipSettings>,
 }
 
 impl OutboxRows for Store {
@@ -91,6 +99,8 @@ impl Core {
     ) -> Result<Core, StoreError> {
         let config = store.applied_config()?;
         let started = clock.now();
+        let (clip_settings, _) =
+            watch::channel(config.as_ref().map(|c| c.clips).unwrap_or_default());
         Ok(Core {
             unit,
             store,
@@ -115,6 +125,10 @@ impl Core {
             clock_skew_ms: None,
             data_dir,
             alarm_notices: None,
+            cameras: std::collections::BTreeMap::new(),
+            clips_pending: 0,
+            clips_over_quota: 0,
+            clip_settings,
         })
     }
 
@@ -124,6 +138,12 @@ impl Core {
         notices: tokio::sync::mpsc::UnboundedSender<crate::clips::recorder::AlarmNotice>,
     ) {
         self.alarm_notices = Some(notices);
+    }
+
+    /// The clip settings applied now and from now on (a new config from
+    /// the hub may change them).
+    pub fn clip_settings(&self) -> watch::Receiver<picket_proto::message::ClipSettings> {
+        self.clip_settings.subscribe()
     }
 
     /// The config applied now.
@@ -242,6 +262,50 @@ impl Core {
         self.record(kind).await
     }
 
+    /// News from the cameras' recorders and clip delivery: a camera lost
+    /// or back is an event (its first frames are not: a camera is expected
+    /// to stream), a discarded clip is an event, and all of it is health.
+    pub async fn clip_news(&mut self, news: crate::clips::ClipNews) {
+        use crate::clips::ClipNews;
+        match news {
+            ClipNews::Camera { camera, status } => {
+                let before = self.cameras.insert(camera, status);
+                let kind = match (before, status) {
+                    (Some(CameraStatus::Lost), CameraStatus::Streaming) => {
+                        Some(EventKind::CameraRestored { camera })
+                    }
+                    (b, CameraStatus::Lost) if b != Some(CameraStatus::Lost) => {
+                        Some(EventKind::CameraLost { camera })
+                    }
+                    _ => None,
+                };
+                if let Some(kind) = kind {
+                    tracing::info!(%camera, kind = kind.tag(), "camera");
+                    self.record(kind).await;
+                }
+            }
+            ClipNews::Discarded {
+                alarm,
+                camera,
+                reason,
+            } => {
+                self.record(EventKind::ClipDiscarded {
+                    alarm,
+                    camera,
+                    reason,
+                })
+                .await;
+            }
+            ClipNews::Delivery {
+                pending,
+                over_quota_by,
+            } => {
+                self.clips_pending = pending;
+                self.clips_over_quota = over_quota_by;
+            }
+        }
+    }
+
     async fn apply_config(&mut self, config: DesiredConfig) {
         let applied = self.config.as_ref().map(|c| c.version);
         let verdict = config.check().and_then(|()| config.supersedes(applied));
@@ -255,6 +319,12 @@ impl Core {
                     return;
                 }
                 tracing::info!(version = %config.version, "desired config applied");
+                let clips = config.clips;
+                self.clip_settings.send_if_modified(|c| {
+                    let changed = *c != clips;
+                    *c = clips;
+                    changed
+                });
                 self.config = Some(config);
                 self.config_error = None;
                 self.rearm().await;
@@ -434,6 +504,13 @@ impl Core {
             disk_total_bytes,
             clock_skew_ms: self.clock_skew_ms,
             outbox_events: u32::try_from(outbox).unwrap_or(u32::MAX),
+            cameras: self
+                .cameras
+                .iter()
+                .map(|(&camera, &status)| CameraHealth { camera, status })
+                .collect(),
+            clips_pending: self.clips_pending,
+            clips_over_quota_bytes: self.clips_over_quota,
             ..Health::default()
         };
         let hb = Heartbeat {

@@ -73,13 +73,20 @@ pub async fn run(
         config.sync,
         config.data_dir.clone(),
     )?;
+    let (news_tx, mut news) = mpsc::unbounded_channel();
     let _clips = if config.cameras.is_empty() {
         None
     } else {
         let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
         core.notify_alarms(tx);
-        let settings = core.applied().map(|c| c.clips).unwrap_or_default();
-        Some(start_clips(&config, settings, clock.clone(), rx)?)
+        recover_clips(&config, &news_tx).await?;
+        Some(start_clips(
+            &config,
+            core.clip_settings(),
+            clock.clone(),
+            rx,
+            news_tx,
+        )?)
     };
     tracing::info!(unit = %config.unit, hub = %config.hub.mqtt, "agent started");
     core.tick().await;
@@ -104,12 +111,48 @@ pub async fn run(
                 }
                 None => tracing::warn!("hardware backend stopped"),
             },
+            Some(news) = news.recv() => core.clip_news(news).await,
             _ = tokio::time::sleep(sleep) => {}
             _ = shutdown.changed() => break,
         }
         core.tick().await;
     }
     tracing::info!("agent stopped");
+    Ok(())
+}
+
+/// Before any camera is recorded: completes or discards the clips an
+/// unclean stop left half-written (a discarded one becomes an event).
+async fn recover_clips(
+    config: &AgentConfig,
+    news: &mpsc::UnboundedSender<crate::clips::ClipNews>,
+) -> Result<(), StartError> {
+    let dir = config.data_dir.join("clips");
+    let store_path = config.data_dir.join("unit.db");
+    let recovered = tokio::task::spawn_blocking(move || {
+        std::fs::create_dir_all(&dir)
+            .map_err(|e| StartError::DataDir(dir.display().to_string(), e))?;
+        let mut store = Store::open(&store_path)?;
+        crate::clips::recovery::recover(&mut store, &dir).map_err(StartError::from)
+    })
+    .await
+    .map_err(|e| StartError::Clips(format!("clip recovery stopped: {e}")))??;
+    if recovered != crate::clips::recovery::Recovered::default() {
+        tracing::info!(
+            completed = recovered.completed.len(),
+            discarded = recovered.discarded.len(),
+            thumbnails_dropped = recovered.thumbnails_dropped,
+            files_removed = recovered.files_removed,
+            "clips recovered after an unclean stop"
+        );
+    }
+    for d in recovered.discarded {
+        let _ = news.send(crate::clips::ClipNews::Discarded {
+            alarm: d.alarm,
+            camera: d.camera,
+            reason: d.reason,
+        });
+    }
     Ok(())
 }
 
@@ -123,26 +166,21 @@ struct Clips {
 /// a delivery round every few seconds and whenever a file is ready.
 fn start_clips(
     config: &AgentConfig,
-    settings: picket_proto::message::ClipSettings,
+    mut settings: watch::Receiver<picket_proto::message::ClipSettings>,
     clock: Arc<dyn Clock>,
     mut alarms: tokio::sync::mpsc::UnboundedReceiver<crate::clips::recorder::AlarmNotice>,
+    news: mpsc::UnboundedSender<crate::clips::ClipNews>,
 ) -> Result<Clips, StartError> {
     use crate::clips::delivery::Deliverer;
-    use crate::clips::recorder::Recorder;
+    use crate::clips::recorder::{Recorder, plan_limits};
+    use crate::video::ClipPlan;
     use crate::video::ingest::{Credentials, IngestConfig};
-    use crate::video::{ClipPlan, ClipRules, RingLimits};
     let clips_dir = config.data_dir.join("clips");
     let store_path = config.data_dir.join("unit.db");
-    let rules = ClipRules::from_settings(settings).map_err(|e| StartError::Clips(e.to_string()))?;
+    let (rules, limits) = plan_limits(*settings.borrow_and_update()).map_err(StartError::Clips)?;
     let wake = Arc::new(tokio::sync::Notify::new());
     let mut recorders = Vec::new();
     for camera in &config.cameras {
-        // The ring's byte bound for a camera of up to 8 Mbit/s.
-        let limits = RingLimits::for_bitrate(
-            jiff::SignedDuration::from_secs(i64::from(settings.pre_roll_s)),
-            8_000_000,
-        )
-        .map_err(|e| StartError::Clips(e.to_string()))?;
         let plan = ClipPlan::new(rules, limits).map_err(|e| StartError::Clips(e.to_string()))?;
         let mut ingest = IngestConfig::new(&camera.url);
         if let (Some(user), Some(password)) = (&camera.user, &camera.password) {
@@ -153,21 +191,29 @@ fn start_clips(
         }
         let wake = wake.clone();
         recorders.push(
-            Recorder::spawn(
+            Recorder::spawn_reporting(
                 camera.id,
                 ingest,
                 plan,
                 store_path.clone(),
                 clips_dir.clone(),
                 Box::new(move || wake.notify_one()),
+                news.clone(),
             )
             .map_err(|e| StartError::Clips(e.to_string()))?,
         );
     }
     let recorders = tokio::spawn(async move {
-        while let Some(notice) = alarms.recv().await {
-            for recorder in &recorders {
-                recorder.alarm(notice);
+        loop {
+            tokio::select! {
+                notice = alarms.recv() => match notice {
+                    Some(notice) => recorders.iter().for_each(|r| r.alarm(notice)),
+                    None => break,
+                },
+                Ok(()) = settings.changed() => {
+                    let now = *settings.borrow_and_update();
+                    recorders.iter().for_each(|r| r.settings(now));
+                }
             }
         }
     });
@@ -189,10 +235,15 @@ fn start_clips(
                 _ = tokio::time::sleep(Duration::from_secs(5)) => {}
             }
             match deliverer.round(&*clock).await {
-                Ok(round) if round.uploaded + round.later + round.refused + round.deleted > 0 => {
-                    tracing::info!(?round, "clip delivery round");
+                Ok(round) => {
+                    if round.uploaded + round.later + round.refused + round.deleted > 0 {
+                        tracing::info!(?round, "clip delivery round");
+                    }
+                    let _ = news.send(crate::clips::ClipNews::Delivery {
+                        pending: u32::try_from(round.pending).unwrap_or(u32::MAX),
+                        over_quota_by: round.over_quota_by,
+                    });
                 }
-                Ok(_) => {}
                 Err(e) => tracing::error!(error = %e, "clip delivery round failed"),
             }
         }

@@ -331,3 +331,105 @@ async fn an_older_config_is_refused_and_reported() {
     assert!(s.config_error.unwrap().contains("older than the applied"));
     let _ = SignedDuration::ZERO;
 }
+
+#[tokio::test]
+async fn camera_loss_and_return_are_events_and_every_cameras_state_is_in_the_heartbeat() {
+    use picket_agent::clips::ClipNews;
+    use picket_proto::ids::{CameraId, EventId};
+    let mut r = rig("2026-11-23T09:00Z").await;
+    let north = CameraId::from_uuid(uuid::Uuid::from_u128(0xc1));
+    let gate = CameraId::from_uuid(uuid::Uuid::from_u128(0xc2));
+    let news = |camera, status| ClipNews::Camera { camera, status };
+    // Both stream (no event: that is expected), then north drops twice in
+    // a row (one loss), comes back, and a clip of an alarm is discarded.
+    r.core.clip_news(news(north, CameraStatus::Streaming)).await;
+    r.core.clip_news(news(gate, CameraStatus::Streaming)).await;
+    r.core.clip_news(news(north, CameraStatus::Lost)).await;
+    r.core.clip_news(news(north, CameraStatus::Lost)).await;
+    r.core.clip_news(news(north, CameraStatus::Streaming)).await;
+    r.core.clip_news(news(gate, CameraStatus::Lost)).await;
+    let alarm = EventId::from_uuid(uuid::Uuid::from_u128(0xa1));
+    r.core
+        .clip_news(ClipNews::Discarded {
+            alarm,
+            camera: gate,
+            reason: "power cut".into(),
+        })
+        .await;
+    r.core
+        .clip_news(ClipNews::Delivery {
+            pending: 3,
+            over_quota_by: 4096,
+        })
+        .await;
+    let kinds: Vec<EventKind> = r
+        .core
+        .store()
+        .outbox_after(0, 100)
+        .unwrap()
+        .into_iter()
+        .map(|row| row.event.kind)
+        .filter(|kind| !matches!(kind, EventKind::ArmStateChanged { .. }))
+        .collect();
+    assert_eq!(
+        kinds,
+        vec![
+            EventKind::CameraLost { camera: north },
+            EventKind::CameraRestored { camera: north },
+            EventKind::CameraLost { camera: gate },
+            EventKind::ClipDiscarded {
+                alarm,
+                camera: gate,
+                reason: "power cut".into()
+            },
+        ]
+    );
+    r.core.connected().await;
+    let mut heartbeat = None;
+    while let Ok(out) = r.sent.try_recv() {
+        if let Body::Heartbeat(hb) = picket_proto::codec::decode(&out.payload).unwrap().body {
+            heartbeat = Some(hb);
+        }
+    }
+    let health = heartbeat.expect("a heartbeat on connect").health;
+    assert_eq!(
+        health.cameras,
+        vec![
+            CameraHealth {
+                camera: north,
+                status: CameraStatus::Streaming
+            },
+            CameraHealth {
+                camera: gate,
+                status: CameraStatus::Lost
+            },
+        ]
+    );
+    assert_eq!(
+        (health.clips_pending, health.clips_over_quota_bytes),
+        (3, 4096)
+    );
+}
+
+#[tokio::test]
+async fn new_clip_settings_from_the_hub_reach_the_recorders_and_a_repeat_is_no_change() {
+    let mut r = rig("2026-11-23T09:00Z").await;
+    let mut settings = r.core.clip_settings();
+    assert_eq!(*settings.borrow_and_update(), ClipSettings::default());
+    r.apply(config(1, "08:00-12:00", None)).await;
+    assert!(!settings.has_changed().unwrap(), "the defaults again");
+    let mut shorter = config(2, "08:00-12:00", None);
+    shorter.clips = ClipSettings {
+        pre_roll_s: 3,
+        post_roll_s: 5,
+        max_clip_s: 30,
+    };
+    r.apply(shorter.clone()).await;
+    assert!(settings.has_changed().unwrap());
+    assert_eq!(*settings.borrow_and_update(), shorter.clips);
+    // Out of range: the config is refused, the settings stay.
+    let mut bad = config(3, "08:00-12:00", None);
+    bad.clips.post_roll_s = 0;
+    r.apply(bad).await;
+    assert!(!settings.has_changed().unwrap());
+}

@@ -4,7 +4,8 @@
 //! (codec, duration, the stamped capture instants of its first and last
 //! frames) and GStreamer's demuxer (its samples are the ingested bytes: no
 //! re-encoding). And camera loss: dropped → `Lost`, restored → `Restored`
-//! and frames again.
+//! and frames again. Ingest, clip and thumbnail run for H.264 and H.265
+//! cameras alike.
 //!
 //! `picket-sim` is a separate binary here, not a dependency: agent and sim
 //! must not depend on each other (tests/tests/architecture.rs). The stamp
@@ -28,7 +29,7 @@ use gstreamer_app as gst_app;
 use jiff::{SignedDuration, Timestamp};
 use picket_agent::video::ingest::{Credentials, Ingest, IngestConfig, IngestEvent};
 use picket_agent::video::mp4::ClipWriter;
-use picket_agent::video::{Action, ClipPlan, ClipRules, Frame, ParameterSets, RingLimits};
+use picket_agent::video::{Action, ClipPlan, ClipRules, Codec, Frame, ParameterSets, RingLimits};
 use picket_proto::ids::EventId;
 use tokio::sync::mpsc;
 
@@ -42,6 +43,51 @@ const HEIGHT: usize = 360;
 /// room for a loaded machine).
 const INGEST_DELAY: SignedDuration = SignedDuration::from_millis(300);
 
+/// A camera codec and how each tool names it.
+#[derive(Clone, Copy, Debug)]
+struct CameraCodec {
+    codec: Codec,
+    /// `picket-sim camera`'s `codec=`.
+    sim: &'static str,
+    /// ffprobe's `codec_name`.
+    ffprobe: &'static str,
+    /// The MP4 sample entry (ffprobe's `codec_tag_string`).
+    sample_entry: &'static str,
+    /// The demuxer's caps name.
+    caps: &'static str,
+}
+
+const H264: CameraCodec = CameraCodec {
+    codec: Codec::H264,
+    sim: "h264",
+    ffprobe: "h264",
+    sample_entry: "avc1",
+    caps: "video/x-h264",
+};
+
+const H265: CameraCodec = CameraCodec {
+    codec: Codec::H265,
+    sim: "h265",
+    ffprobe: "hevc",
+    sample_entry: "hvc1",
+    caps: "video/x-h265",
+};
+
+/// Whether a keyframe's parameter sets are of `codec` and each NAL unit is
+/// the kind it claims to be.
+fn parameter_sets_fit(codec: Codec, params: Option<&ParameterSets>) -> bool {
+    let h265_type = |nal: &[u8]| (nal[0] >> 1) & 0x3f;
+    match (codec, params) {
+        (Codec::H264, Some(ParameterSets::H264 { sps, pps })) => {
+            sps[0] & 0x1f == 7 && pps[0] & 0x1f == 8
+        }
+        (Codec::H265, Some(ParameterSets::H265 { vps, sps, pps })) => {
+            h265_type(vps) == 32 && h265_type(sps) == 33 && h265_type(pps) == 34
+        }
+        _ => false,
+    }
+}
+
 // ------------------------------------------------------------- the camera
 
 /// `picket-sim camera` with one camera `cam`, killed when dropped.
@@ -53,8 +99,13 @@ struct Camera {
 }
 
 impl Camera {
-    /// `extra`: more `picket-sim camera` flags.
+    /// An H.264 camera; `extra`: more `picket-sim camera` flags.
     fn start(extra: &[&str]) -> Camera {
+        Camera::start_with(H264, extra)
+    }
+
+    /// A camera sending `codec`; `extra`: more `picket-sim camera` flags.
+    fn start_with(codec: CameraCodec, extra: &[&str]) -> Camera {
         let exe = std::env::current_exe().unwrap();
         let bin = exe.parent().unwrap().parent().unwrap().join("picket-sim");
         assert!(
@@ -68,7 +119,8 @@ impl Camera {
             .args(["camera", "--listen", "127.0.0.1:0", "--no-clock-overlay"])
             .arg("--camera")
             .arg(format!(
-                "cam:{WIDTH}x{HEIGHT}@{FPS},bitrate=600,keyint={KEYINT}"
+                "cam:{WIDTH}x{HEIGHT}@{FPS},bitrate=600,keyint={KEYINT},codec={}",
+                codec.sim
             ))
             .arg("--control")
             .arg(&control)
@@ -181,11 +233,12 @@ fn stamp_at(stamp: stamp::Stamp) -> Timestamp {
     Timestamp::from_millisecond(stamp.unix_ms as i64).unwrap()
 }
 
-/// The samples of an MP4 file as GStreamer's demuxer gives them.
-fn demux(path: &Path) -> Vec<(Vec<u8>, bool)> {
+/// The samples of an MP4 file as GStreamer's demuxer gives them; `caps`:
+/// the video's caps name.
+fn demux(path: &Path, caps: &str) -> Vec<(Vec<u8>, bool)> {
     gst::init().unwrap();
     let pipeline = gst::parse::launch(&format!(
-        "filesrc location={} ! qtdemux ! video/x-h264 ! appsink name=out sync=false",
+        "filesrc location={} ! qtdemux ! {caps} ! appsink name=out sync=false",
         path.display()
     ))
     .unwrap()
@@ -210,13 +263,53 @@ fn demux(path: &Path) -> Vec<(Vec<u8>, bool)> {
     samples
 }
 
+/// The body of the (single) `avcC` or `hvcC` box in an MP4 file.
+fn codec_record(file: &[u8], codec: Codec) -> &[u8] {
+    let name: &[u8] = match codec {
+        Codec::H264 => b"avcC",
+        Codec::H265 => b"hvcC",
+    };
+    let at = file
+        .windows(4)
+        .position(|w| w == name)
+        .unwrap_or_else(|| panic!("no {} box", String::from_utf8_lossy(name)));
+    let size = u32::from_be_bytes(file[at - 4..at].try_into().unwrap()) as usize;
+    &file[at + 4..at - 4 + size]
+}
+
+/// The NAL units of a length-prefixed access unit.
+fn nal_units(data: &[u8]) -> impl Iterator<Item = &[u8]> {
+    let mut at = 0;
+    std::iter::from_fn(move || {
+        let len = u32::from_be_bytes(data.get(at..at + 4)?.try_into().ok()?) as usize;
+        let nal = data.get(at + 4..at + 4 + len)?;
+        at += 4 + len;
+        Some(nal)
+    })
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
 // ------------------------------------------------------------------ tests
 
 /// Ingest about four seconds, raise an alarm two seconds in, and write its
 /// clip (pre-roll 1 s, post-roll 1 s).
 #[test]
 fn frames_come_in_order_and_an_alarm_clip_holds_them_unchanged() {
-    let camera = Camera::start(&[]);
+    alarm_clip_from(H264);
+}
+
+/// The same from an H.265 camera: `Codec::H265` frames, VPS/SPS/PPS on
+/// every keyframe, an `hvc1` MP4 whose samples are the ingested bytes.
+#[test]
+fn an_h265_camera_gives_h265_frames_and_an_alarm_clip_holds_them_unchanged() {
+    alarm_clip_from(H265);
+}
+
+fn alarm_clip_from(codec: CameraCodec) {
+    let camera = Camera::start_with(codec, &[]);
     let rt = runtime();
     let (ingest, mut events) = Ingest::start(IngestConfig::new(&camera.url)).unwrap();
     let second = SignedDuration::from_secs(1);
@@ -275,8 +368,13 @@ fn frames_come_in_order_and_an_alarm_clip_holds_them_unchanged() {
         written.bytes
     );
 
-    // Ingested frames: instants increase, keyframes every KEYINT frames
-    // with parameter sets, and every payload is AVC (4-byte lengths).
+    // Ingested frames: the camera's codec, instants increase, keyframes
+    // every KEYINT frames with parameter sets, and every payload is
+    // length-prefixed NAL units (4-byte lengths).
+    assert!(
+        frames.iter().all(|f| f.codec() == codec.codec),
+        "{codec:?}: {frames:?}"
+    );
     for pair in frames.windows(2) {
         assert!(pair[0].captured_at() <= pair[1].captured_at(), "{pair:?}");
     }
@@ -287,10 +385,10 @@ fn frames_come_in_order_and_an_alarm_clip_holds_them_unchanged() {
     }
     for &k in &keys {
         assert!(
-            matches!(frames[k].parameter_sets(), Some(ParameterSets::H264 { sps, pps })
-                if sps[0] & 0x1f == 7 && pps[0] & 0x1f == 8),
-            "{:?}",
-            frames[k]
+            parameter_sets_fit(codec.codec, frames[k].parameter_sets()),
+            "{:?}: {:?}",
+            frames[k],
+            frames[k].parameter_sets()
         );
     }
     for frame in &frames {
@@ -333,19 +431,27 @@ fn frames_come_in_order_and_an_alarm_clip_holds_them_unchanged() {
         "a partial file was left"
     );
 
-    // ffprobe: H.264, pre + post long, within a keyframe interval + a frame.
+    // ffprobe: the camera's codec in its sample entry, pre + post long,
+    // within a keyframe interval + a frame.
     let probe = output(
         Command::new("ffprobe")
             .args(["-v", "error", "-of", "json"])
             .args([
                 "-show_entries",
-                "stream=codec_name,nb_frames:format=duration",
+                "stream=codec_name,codec_tag_string,profile,width,height,nb_frames:format=duration",
             ])
             .arg(&path),
         Duration::from_secs(10),
     );
     let probe: serde_json::Value = serde_json::from_slice(&probe).unwrap();
-    assert_eq!(probe["streams"][0]["codec_name"], "h264", "{probe}");
+    println!("ffprobe: {probe}");
+    assert_eq!(probe["streams"][0]["codec_name"], codec.ffprobe, "{probe}");
+    assert_eq!(
+        probe["streams"][0]["codec_tag_string"], codec.sample_entry,
+        "{probe}"
+    );
+    assert_eq!(probe["streams"][0]["width"], WIDTH, "{probe}");
+    assert_eq!(probe["streams"][0]["height"], HEIGHT, "{probe}");
     assert_eq!(
         probe["streams"][0]["nb_frames"],
         clip_frames.len().to_string(),
@@ -410,8 +516,35 @@ fn frames_come_in_order_and_an_alarm_clip_holds_them_unchanged() {
     assert!(stamp_at(first_stamp) > alarm_at - pre - key_interval - INGEST_DELAY);
     assert!(stamp_at(last_stamp) >= alarm_at + post - INGEST_DELAY);
 
+    // The sample entry's record holds the first keyframe's parameter sets.
+    let file = std::fs::read(&path).unwrap();
+    let record = codec_record(&file, codec.codec);
+    println!("{} record: {}", codec.sample_entry, hex(record));
+    let parsed = match codec.codec {
+        Codec::H264 => picket_agent::video::ingest::parse_avcc(record).unwrap(),
+        Codec::H265 => picket_agent::video::hvcc::parse_hvcc(record).unwrap(),
+    };
+    assert_eq!(Some(&parsed), first.parameter_sets());
+    if let Some(ParameterSets::H265 { vps, sps, pps }) = first.parameter_sets() {
+        let ours = picket_agent::video::hvcc::hvcc_record(vps, sps, pps).unwrap();
+        assert_eq!(hex(record), hex(&ours), "the writer's own hvcC record");
+    }
+    // `hvc1` with complete arrays: parameter sets only in the sample entry,
+    // none in the samples (the ingest's h265parse keeps them out).
+    if codec.codec == Codec::H265 {
+        for frame in &clip_frames {
+            let types: Vec<u8> = nal_units(frame.data())
+                .map(|nal| (nal[0] >> 1) & 0x3f)
+                .collect();
+            assert!(
+                types.iter().all(|t| !(32..=34).contains(t)),
+                "{frame:?} holds parameter sets: NAL types {types:?}"
+            );
+        }
+    }
+
     // No re-encoding: the file's samples are the ingested access units.
-    let samples = demux(&path);
+    let samples = demux(&path, codec.caps);
     assert_eq!(samples.len(), clip_frames.len());
     for (i, ((bytes, key), frame)) in samples.iter().zip(&clip_frames).enumerate() {
         assert_eq!(*key, frame.is_key(), "sample {i}");
@@ -502,8 +635,17 @@ fn credentials_open_a_protected_camera() {
 
 #[test]
 fn a_thumbnail_is_the_keyframe_as_jpeg_and_shows_its_instant() {
+    thumbnail_from(H264);
+}
+
+#[test]
+fn a_thumbnail_from_an_h265_keyframe_is_a_jpeg_and_shows_its_instant() {
+    thumbnail_from(H265);
+}
+
+fn thumbnail_from(codec: CameraCodec) {
     use picket_agent::video::thumbnail::jpeg;
-    let camera = Camera::start(&[]);
+    let camera = Camera::start_with(codec, &[]);
     let rt = runtime();
     let (ingest, mut events) = Ingest::start(IngestConfig::new(&camera.url)).unwrap();
     let deadline = Instant::now() + Duration::from_secs(15);
@@ -524,6 +666,7 @@ fn a_thumbnail_is_the_keyframe_as_jpeg_and_shows_its_instant() {
     }
     let (key, delta) = (key.unwrap(), delta.unwrap());
     drop(ingest);
+    assert_eq!((key.codec(), delta.codec()), (codec.codec, codec.codec));
     assert!(
         jpeg(&delta, 640, 85).is_err(),
         "a delta frame cannot stand alone"

@@ -140,23 +140,24 @@ pub async fn start(config: &HubConfig, clock: Arc<dyn Clock>) -> Result<Hub, Sta
         },
         front_stop.subscribe(),
     );
-    let clip_files =
-        crate::clips::files::ClipFiles::open(&config.data_dir.join("clips")).map_err(|e| {
+    let clip_store: Arc<dyn crate::clips::storage::ClipStore> = Arc::new(
+        crate::clips::storage::LocalDir::open(&config.data_dir.join("clips")).map_err(|e| {
             StartError::DataDir {
                 path: config.data_dir.join("clips").display().to_string(),
                 source: std::io::Error::other(e.to_string()),
             }
-        })?;
+        })?,
+    );
     crate::clips::retention::spawn(
         Store::open(&config.data_dir.join("hub.db"))?,
-        clip_files.clone(),
+        clip_store.clone(),
         clock.clone(),
         front_stop.subscribe(),
     );
     let state = api::ApiState::new(api_store, publisher.clone(), clock, token.clone())
         .with_mail(mailer, &config.api.public_url)
         .with_centre(&config.centre)
-        .with_clips(clip_files);
+        .with_clips(clip_store.clone());
     let listener = tokio::net::TcpListener::bind(config.api.listen)
         .await
         .map_err(|source| StartError::ApiListen {
@@ -168,9 +169,16 @@ pub async fn start(config: &HubConfig, clock: Arc<dyn Clock>) -> Result<Hub, Sta
         tracing::error!(error = %e, "cannot republish desired configs");
     }
     let clips_addr = match &config.clips {
-        Some(clips) => {
-            Some(serve_clips(config, clips, state.clone(), front_stop.subscribe()).await?)
-        }
+        Some(clips) => Some(
+            serve_clips(
+                config,
+                clips,
+                state.clone(),
+                clip_store,
+                front_stop.subscribe(),
+            )
+            .await?,
+        ),
         None => {
             tracing::warn!("no [clips] listen configured: units cannot upload clips");
             None
@@ -206,6 +214,7 @@ async fn serve_clips(
     config: &HubConfig,
     clips: &crate::config::ClipsConfig,
     api: api::ApiState,
+    files: Arc<dyn crate::clips::storage::ClipStore>,
     mut stop: tokio::sync::watch::Receiver<bool>,
 ) -> Result<std::net::SocketAddr, StartError> {
     let fail = |detail: String| StartError::ClipsListen {
@@ -213,8 +222,6 @@ async fn serve_clips(
         detail,
     };
     let tls = crate::front::tls::server_config(&config.mqtt).map_err(|e| fail(e.to_string()))?;
-    let files = crate::clips::files::ClipFiles::open(&config.data_dir.join("clips"))
-        .map_err(|e| fail(e.to_string()))?;
     let tcp = tokio::net::TcpListener::bind(clips.listen)
         .await
         .map_err(|e| fail(e.to_string()))?;

@@ -14,6 +14,7 @@
 //! [`harness`] starts a real hub (broker, store, ingest) on loopback with its
 //! own CA and connects units over mutual TLS; end-to-end tests share it.
 
+pub mod cameras;
 pub mod cluster;
 pub mod fixtures;
 pub mod harness;

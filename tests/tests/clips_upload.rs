@@ -96,7 +96,7 @@ fn sha256_hex(bytes: &[u8]) -> String {
 }
 
 fn ring_sha256(bytes: &[u8]) -> [u8; 32] {
-    picket_hub::clips::files::sha256(bytes)
+    picket_hub::clips::upload::sha256(bytes)
 }
 
 /// A hub with clip uploads on, and an alarm of `unit` in its store.
@@ -454,7 +454,8 @@ async fn a_delivery_round_uploads_ready_clips_waits_for_unknown_alarms_and_keeps
             later: 1,
             refused: 0,
             deleted: 1,
-            over_quota_by: 0
+            over_quota_by: 0,
+            pending: 1,
         }
     );
     let store = UnitStore::open(&dir.path().join("unit.db")).expect("unit store");
@@ -479,4 +480,34 @@ async fn a_delivery_round_uploads_ready_clips_waits_for_unknown_alarms_and_keeps
         hub.store().clips_of_event(alarm).expect("hub clips").len(),
         2
     );
+
+    // Under pressure (a quota smaller than the clip the hub lacks): every
+    // uploaded clip goes, the waiting one stays, and the round says by how
+    // much the quota is exceeded (the unit's health warning).
+    let https = HubHttps::new(
+        &format!("https://localhost:{}", addr.port()),
+        agent_tls(&hub, &unit),
+    )
+    .expect("https");
+    let mut squeezed = Deliverer::new(
+        UnitStore::open(&dir.path().join("unit.db")).expect("unit store"),
+        clips_dir.clone(),
+        https,
+        Budget::new(100_000_000, 8_000_000),
+        150_000,
+    );
+    let round = squeezed
+        .round(&picket_agent::clock::SystemClock)
+        .await
+        .expect("round");
+    assert_eq!((round.deleted, round.pending), (2, 1), "{round:?}");
+    assert_eq!(round.over_quota_by, 50_000);
+    let left: Vec<_> = store
+        .clips()
+        .expect("clips")
+        .into_iter()
+        .map(|c| c.id)
+        .collect();
+    assert_eq!(left, [waiting]);
+    assert!(clip_path(&clips_dir, &store.clips().expect("clips")[0]).exists());
 }

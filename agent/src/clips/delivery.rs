@@ -45,6 +45,8 @@ pub struct Round {
     /// Bytes over the quota that only clips the hub lacks hold (a health
     /// warning).
     pub over_quota_by: u64,
+    /// Clips and thumbnails not yet confirmed by the hub, after the round.
+    pub pending: usize,
 }
 
 /// The delivery loop's state.
@@ -150,6 +152,10 @@ impl Deliverer {
             round.deleted += 1;
         }
         round.over_quota_by = verdict.over_by;
+        round.pending = clips
+            .iter()
+            .filter(|c| c.state != ClipState::Uploaded)
+            .count();
         if round.over_quota_by > 0 {
             tracing::warn!(
                 bytes = round.over_quota_by,

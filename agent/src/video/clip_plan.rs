@@ -292,6 +292,20 @@ impl ClipPlan {
         })
     }
 
+    /// New rules and ring limits (the site's clip settings changed): they
+    /// hold from the next alarm on; a clip being written keeps its end.
+    pub fn set_rules(&mut self, rules: ClipRules, ring: RingLimits) -> Result<(), SettingsError> {
+        if ring.pre_roll() < rules.pre_roll {
+            return Err(SettingsError::RingShorterThanPreRoll {
+                ring: ring.pre_roll(),
+                clip: rules.pre_roll,
+            });
+        }
+        self.rules = rules;
+        self.ring.set_limits(ring);
+        Ok(())
+    }
+
     /// An alarm for this camera: `event` happened at `at`.
     pub fn alarm(&mut self, event: EventId, at: Timestamp) {
         let rules = self.rules;

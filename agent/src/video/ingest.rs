@@ -4,12 +4,19 @@
 //! ```text
 //! rtspsrc (TCP, latency 0) → rtph264depay → h264parse
 //!   → video/x-h264,stream-format=avc,alignment=au → appsink (sync=false)
+//! rtspsrc (TCP, latency 0) → rtph265depay → h265parse
+//!   → video/x-h265,stream-format=hvc1,alignment=au → appsink (sync=false)
 //! ```
 //!
-//! Each appsink sample is one access unit with 4-byte NAL lengths: its
-//! bytes become the frame's payload as they are; a sample without the
-//! `DELTA_UNIT` flag is a keyframe and gets the SPS/PPS parsed from the
-//! caps' `codec_data` (the avcC record, [`parse_avcc`]).
+//! The codec is the camera's: the depayloader and parser are added when
+//! `rtspsrc` offers its video stream, by the RTP caps' `encoding-name`
+//! (`H264` or `H265`); any other video encoding is camera loss with that
+//! reason. Each appsink sample is one access unit with 4-byte NAL lengths:
+//! its bytes become the frame's payload as they are; a sample without the
+//! `DELTA_UNIT` flag is a keyframe and gets the parameter sets parsed from
+//! the caps' `codec_data`: SPS/PPS from the avcC record ([`parse_avcc`]),
+//! VPS/SPS/PPS from the hvcC record ([`parse_hvcc`]). The sample's caps
+//! name the codec (`video/x-h264` or `video/x-h265`).
 //!
 //! **Capture instant.** A frame's `captured_at` is the unit's wall clock
 //! (the clock alarms are stamped with) when its sample reached the appsink,
@@ -33,9 +40,6 @@
 //! thread rebuilds the pipeline after [`Backoff`] delays until frames come
 //! again, then [`IngestEvent::Restored`] once before the first new frame. A
 //! camera unreachable from the start is reported lost the same way.
-//!
-//! H.264 only for now; H.265 (`rtph265depay`, `hvc1`, the hvcC record) is
-//! left for later.
 
 use std::fmt;
 use std::sync::Arc;
@@ -52,6 +56,7 @@ use picket_proto::backoff::Backoff;
 use tokio::sync::mpsc;
 
 use super::frame::{Codec, Frame, ParameterSets, minus};
+use super::hvcc::parse_hvcc;
 
 /// Credentials for the camera's RTSP server (basic or digest auth).
 #[derive(Clone, PartialEq, Eq)]
@@ -210,6 +215,8 @@ impl Ingest {
         config: IngestConfig,
     ) -> Result<(Ingest, mpsc::Receiver<IngestEvent>), IngestError> {
         gst::init().map_err(|e| IngestError::Init(e.to_string()))?;
+        // H.264 is every unit's baseline; an H.265 camera's elements are
+        // looked for when its stream shows up (camera loss if missing).
         for element in [
             "rtspsrc",
             "rtph264depay",
@@ -322,16 +329,6 @@ impl Worker {
             source.set_property("user-id", &c.user);
             source.set_property("user-pw", &c.password);
         }
-        let depay = make("rtph264depay")?;
-        let parse = make("h264parse")?;
-        let caps = gst::Caps::builder("video/x-h264")
-            .field("stream-format", "avc")
-            .field("alignment", "au")
-            .build();
-        let filter = gst::ElementFactory::make("capsfilter")
-            .property("caps", &caps)
-            .build()
-            .map_err(|e| format!("making capsfilter: {e}"))?;
         let sink = gst_app::AppSink::builder()
             .sync(false)
             .max_buffers(self.config.queue.max(1))
@@ -339,17 +336,42 @@ impl Worker {
             .build();
         let pipeline = gst::Pipeline::new();
         pipeline
-            .add_many([&source, &depay, &parse, &filter, sink.upcast_ref()])
+            .add_many([&source, sink.upcast_ref()])
             .map_err(|e| format!("assembling the pipeline: {e}"))?;
-        gst::Element::link_many([&depay, &parse, &filter, sink.upcast_ref()])
-            .map_err(|e| format!("linking the pipeline: {e}"))?;
-        let depay_sink = depay
+        let sink_pad = sink
             .static_pad("sink")
-            .ok_or_else(|| "rtph264depay has no sink pad".to_string())?;
-        source.connect_pad_added(move |_, pad| {
-            if !depay_sink.is_linked() {
-                // A second stream (audio) cannot link: H.264 caps only.
-                let _ = pad.link(&depay_sink);
+            .ok_or_else(|| "appsink has no sink pad".to_string())?;
+        let weak = pipeline.downgrade();
+        source.connect_pad_added(move |source, pad| {
+            let Some(pipeline) = weak.upgrade() else {
+                return;
+            };
+            // One video stream: a second one (or audio) is left unlinked.
+            if sink_pad.is_linked() {
+                return;
+            }
+            let Some(caps) = pad.current_caps() else {
+                return;
+            };
+            let Some(rtp) = caps.structure(0) else {
+                return;
+            };
+            if rtp.get::<&str>("media").ok() != Some("video") {
+                return;
+            }
+            let encoding = rtp.get::<&str>("encoding-name").unwrap_or("");
+            let linked = match encoding.to_ascii_uppercase().as_str() {
+                "H264" => link_branch(&pipeline, pad, &sink_pad, Codec::H264),
+                "H265" => link_branch(&pipeline, pad, &sink_pad, Codec::H265),
+                _ => Err(format!(
+                    "the camera sends {encoding:?} video: only H.264 and H.265 are read"
+                )),
+            };
+            if let Err(reason) = linked {
+                let error = gst::message::Error::builder(gst::StreamError::CodecNotFound, &reason)
+                    .src(source)
+                    .build();
+                let _ = source.post_message(error);
             }
         });
         pipeline
@@ -451,6 +473,66 @@ impl Worker {
     }
 }
 
+/// The depayloader, parser, caps name and stream format of a codec.
+fn branch_elements(codec: Codec) -> [&'static str; 4] {
+    match codec {
+        Codec::H264 => ["rtph264depay", "h264parse", "video/x-h264", "avc"],
+        Codec::H265 => ["rtph265depay", "h265parse", "video/x-h265", "hvc1"],
+    }
+}
+
+/// Adds `depay → parse → capsfilter` for `codec` between the camera's
+/// stream `pad` and the appsink's pad, playing.
+fn link_branch(
+    pipeline: &gst::Pipeline,
+    pad: &gst::Pad,
+    sink_pad: &gst::Pad,
+    codec: Codec,
+) -> Result<(), String> {
+    let [depay, parse, media, format] = branch_elements(codec);
+    let make = |name: &str| {
+        if gst::ElementFactory::find(name).is_none() {
+            return Err(format!(
+                "GStreamer element {name} is not installed (deploy/setup.sh installs it)"
+            ));
+        }
+        gst::ElementFactory::make(name)
+            .build()
+            .map_err(|e| format!("making {name}: {e}"))
+    };
+    let depay = make(depay)?;
+    let parse = make(parse)?;
+    let caps = gst::Caps::builder(media)
+        .field("stream-format", format)
+        .field("alignment", "au")
+        .build();
+    let filter = gst::ElementFactory::make("capsfilter")
+        .property("caps", &caps)
+        .build()
+        .map_err(|e| format!("making capsfilter: {e}"))?;
+    pipeline
+        .add_many([&depay, &parse, &filter])
+        .map_err(|e| format!("assembling the {codec} branch: {e}"))?;
+    gst::Element::link_many([&depay, &parse, &filter])
+        .map_err(|e| format!("linking the {codec} branch: {e}"))?;
+    filter
+        .static_pad("src")
+        .ok_or_else(|| "capsfilter has no src pad".to_string())?
+        .link(sink_pad)
+        .map_err(|e| format!("linking the {codec} branch to the appsink: {e}"))?;
+    for element in [&filter, &parse, &depay] {
+        element
+            .sync_state_with_parent()
+            .map_err(|e| format!("starting the {codec} branch: {e}"))?;
+    }
+    let depay_sink = depay
+        .static_pad("sink")
+        .ok_or_else(|| "the depayloader has no sink pad".to_string())?;
+    pad.link(&depay_sink)
+        .map_err(|e| format!("linking the camera's {codec} stream: {e}"))?;
+    Ok(())
+}
+
 /// The pipeline's minimum latency (0 if it cannot say).
 fn pipeline_latency(pipeline: &gst::Pipeline) -> SignedDuration {
     let mut query = gst::query::Latency::new();
@@ -462,9 +544,10 @@ fn pipeline_latency(pipeline: &gst::Pipeline) -> SignedDuration {
     }
 }
 
-/// One sample as a frame. `params` caches the parameter sets of the last
-/// `codec_data` seen. `Err` when the stream cannot be used (no or a broken
-/// avcC record on a keyframe).
+/// One sample as a frame, of the codec its caps name. `params` caches the
+/// parameter sets of the last `codec_data` seen. `Err` when the stream
+/// cannot be used (caps of neither codec, no or a broken avcC/hvcC record
+/// on a keyframe).
 fn to_frame(
     sample: &gst::Sample,
     captured_at: Timestamp,
@@ -480,21 +563,29 @@ fn to_frame(
     if data.is_empty() {
         return Ok(None);
     }
+    let caps = sample.caps().and_then(|caps| caps.structure(0));
+    let codec = match caps.map(|s| s.name().as_str()) {
+        Some("video/x-h264") => Codec::H264,
+        Some("video/x-h265") => Codec::H265,
+        other => return Err(format!("a sample with caps {other:?}, not H.264 or H.265")),
+    };
     if buffer.flags().contains(gst::BufferFlags::DELTA_UNIT) {
-        return Ok(Some(Frame::delta(captured_at, Codec::H264, data)));
+        return Ok(Some(Frame::delta(captured_at, codec, data)));
     }
-    let codec_data = sample
-        .caps()
-        .and_then(|caps| caps.structure(0))
+    let codec_data = caps
         .and_then(|s| s.get::<gst::Buffer>("codec_data").ok())
         .ok_or_else(|| "a keyframe without codec_data in its caps".to_string())?;
     let map = codec_data
         .map_readable()
         .map_err(|_| "unreadable codec_data".to_string())?;
     let fresh = match params {
-        Some((seen, sets)) if seen[..] == map[..] => sets.clone(),
+        Some((seen, sets)) if seen[..] == map[..] && sets.codec() == codec => sets.clone(),
         _ => {
-            let sets = parse_avcc(map.as_slice()).map_err(|e| format!("codec_data: {e}"))?;
+            let sets = match codec {
+                Codec::H264 => parse_avcc(map.as_slice()).map_err(|e| e.to_string()),
+                Codec::H265 => parse_hvcc(map.as_slice()).map_err(|e| e.to_string()),
+            }
+            .map_err(|e| format!("codec_data: {e}"))?;
             *params = Some((map.to_vec(), sets.clone()));
             sets
         }

@@ -19,6 +19,13 @@
 //! - [`clip_plan`]: alarms and frames in, "start a clip with these frames /
 //!   append this frame / finish" out ([`ClipRules`]: pre-roll, post-roll,
 //!   the longest clip).
+//! - [`hvcc`]: the H.265 decoder configuration record (read from the
+//!   camera's caps, written into `hvc1` sample entries); H.264's avcC is
+//!   read in [`ingest`] and written in [`mp4`].
+//!
+//! H.264 and H.265 cameras take the same path: the codec comes from the
+//! camera's RTP stream, travels with every frame, and picks the MP4 sample
+//! entry (`avc1`/`hvc1`) and the thumbnail's decoder.
 //!
 //! **Invariant:** a ring, and every clip, starts at a keyframe, holds frames
 //! of one codec and one set of parameter sets, in stream order with
@@ -28,7 +35,9 @@
 
 pub mod clip_plan;
 pub mod frame;
+pub mod hvcc;
 pub mod ingest;
+pub mod journal;
 pub mod mp4;
 pub mod ring;
 pub mod thumbnail;

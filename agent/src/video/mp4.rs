@@ -4,7 +4,12 @@
 //! ```text
 //! appsrc (video/x-h264, avc, au, codec_data = avcC of the first keyframe)
 //!   → h264parse → mp4mux faststart=true → filesink (a temporary file)
+//! appsrc (video/x-h265, hvc1, au, width, height, codec_data = hvcC of the
+//!   first keyframe) → mp4mux faststart=true → filesink (a temporary file)
 //! ```
+//!
+//! The sample entry is `avc1` with an avcC record, or `hvc1` with an hvcC
+//! record ([`hvcc_record`]), for the codec of the clip's first keyframe.
 //!
 //! - `Start` → [`ClipWriter::start`]: the temporary file `.NAME.partial`
 //!   next to the final path, and the first frames (from a keyframe).
@@ -18,10 +23,15 @@
 //! own (so a frame is pushed only once the next one is known), and the last
 //! frame repeats the duration before it. `h264parse` only reads the access
 //! units (it fills in size and profile for the sample entry); their bytes
-//! go into the file as they are.
+//! go into the file as they are. H.265 has no parser in between:
+//! `h265parse` would replace [`hvcc_record`]'s record with its own, whose
+//! arrays are not marked complete as an `hvc1` entry requires, so the caps
+//! carry the picture size read from the SPS instead. (The ingest's
+//! `h265parse` keeps VPS/SPS/PPS out of the access units, so they are
+//! only in the sample entry, as `hvc1` wants.)
 //!
 //! The calls block (the muxer and the disk): run a writer on a blocking
-//! thread. H.264 only for now.
+//! thread.
 
 use std::fs::File;
 use std::path::{Path, PathBuf};
@@ -32,7 +42,9 @@ use gstreamer::prelude::*;
 use gstreamer_app as gst_app;
 use jiff::Timestamp;
 
-use super::frame::{Frame, ParameterSets};
+use super::frame::{Codec, Frame, ParameterSets};
+pub use super::hvcc::hvcc_record;
+use super::hvcc::picture_size;
 
 /// Why a clip could not be written.
 #[derive(Debug, thiserror::Error)]
@@ -44,9 +56,6 @@ pub enum Mp4Error {
     /// A clip must start with a keyframe carrying parameter sets.
     #[error("a clip must start with a keyframe (got {0} frames, the first not a keyframe)")]
     NoKeyframe(usize),
-    /// H.265 clips are not written yet.
-    #[error("only H.264 clips can be written so far")]
-    Unsupported,
     /// The pipeline refused a state change or a frame.
     #[error("writing {path}: {detail}")]
     Pipeline {
@@ -122,24 +131,19 @@ impl ClipWriter {
             .first()
             .filter(|f| f.is_key())
             .ok_or(Mp4Error::NoKeyframe(frames.len()))?;
-        let Some(ParameterSets::H264 { sps, pps }) = first.parameter_sets() else {
-            return Err(Mp4Error::Unsupported);
+        let Some(params) = first.parameter_sets() else {
+            return Err(Mp4Error::NoKeyframe(frames.len()));
         };
-        let record = avcc_record(sps, pps).ok_or_else(|| Mp4Error::Pipeline {
-            path: path.clone(),
-            detail: "parameter sets do not fit an avcC record".into(),
-        })?;
         gst::init().map_err(|e| Mp4Error::Init(e.to_string()))?;
+        let (caps, parser) = codec_caps(params).map_err(|detail| Mp4Error::Pipeline {
+            path: path.clone(),
+            detail,
+        })?;
         let partial = partial_path(&path);
         let failed = |detail: String| Mp4Error::Pipeline {
             path: path.clone(),
             detail,
         };
-        let caps = gst::Caps::builder("video/x-h264")
-            .field("stream-format", "avc")
-            .field("alignment", "au")
-            .field("codec_data", gst::Buffer::from_mut_slice(record))
-            .build();
         let source = gst_app::AppSrc::builder()
             .caps(&caps)
             .format(gst::Format::Time)
@@ -152,17 +156,50 @@ impl ClipWriter {
                 .build()
                 .map_err(|e| Mp4Error::Init(format!("{name}: {e}")))
         };
-        let parse = make("h264parse")?;
+        // H.265 goes to the muxer without h265parse: it would replace the
+        // hvcC record with its own, whose arrays are not marked complete
+        // as an `hvc1` sample entry requires. The caps carry the size.
+        let parse = match params.codec() {
+            Codec::H264 => Some(make(parser)?),
+            Codec::H265 => None,
+        };
         let mux = make("mp4mux")?;
         mux.set_property("faststart", true);
+        // Its temporary copy of the samples goes next to the clip, not to
+        // /tmp (a unit's /tmp may be RAM; a power cut would leave it there,
+        // where recovery does not look).
+        mux.set_property(
+            "faststart-file",
+            partial
+                .with_extension("faststart")
+                .to_string_lossy()
+                .as_ref(),
+        );
         let sink = make("filesink")?;
         sink.set_property("location", partial.to_string_lossy().as_ref());
         let pipeline = gst::Pipeline::new();
         pipeline
-            .add_many([source.upcast_ref(), &parse, &mux, &sink])
+            .add_many([source.upcast_ref(), &mux, &sink])
             .map_err(|e| failed(e.to_string()))?;
-        gst::Element::link_many([source.upcast_ref(), &parse, &mux, &sink])
-            .map_err(|e| failed(e.to_string()))?;
+        let into_mux = match &parse {
+            Some(parse) => {
+                pipeline.add(parse).map_err(|e| failed(e.to_string()))?;
+                source.link(parse).map_err(|e| failed(e.to_string()))?;
+                parse
+            }
+            None => source.upcast_ref(),
+        };
+        // The muxer's video pad by name: linking by caps alone may pick an
+        // audio pad for an appsrc.
+        let video_pad = mux
+            .request_pad_simple("video_%u")
+            .ok_or_else(|| failed("mp4mux gave no video pad".into()))?;
+        into_mux
+            .static_pad("src")
+            .ok_or_else(|| failed("no src pad before the muxer".into()))?
+            .link(&video_pad)
+            .map_err(|e| failed(format!("linking the muxer: {e}")))?;
+        mux.link(&sink).map_err(|e| failed(e.to_string()))?;
         pipeline
             .set_state(gst::State::Playing)
             .map_err(|e| failed(format!("starting: {e}")))?;
@@ -271,8 +308,39 @@ impl Drop for ClipWriter {
         if !self.done {
             let _ = self.pipeline.set_state(gst::State::Null);
             let _ = std::fs::remove_file(&self.partial);
+            let _ = std::fs::remove_file(self.partial.with_extension("faststart"));
         }
     }
+}
+
+/// The caps of a stream whose keyframe carries `params` (length-prefixed
+/// access units with the avcC or hvcC record as `codec_data`; for H.265
+/// also the picture size, which the muxer needs without a parser), and
+/// the parser that reads it. `Err` if the parameter sets fit no record.
+pub(crate) fn codec_caps(params: &ParameterSets) -> Result<(gst::Caps, &'static str), String> {
+    let (media, format, record, parser) = match params {
+        ParameterSets::H264 { sps, pps } => {
+            let record = avcc_record(sps, pps)
+                .ok_or_else(|| "parameter sets do not fit an avcC record".to_string())?;
+            ("video/x-h264", "avc", record, "h264parse")
+        }
+        ParameterSets::H265 { vps, sps, pps } => {
+            let record = hvcc_record(vps, sps, pps).map_err(|e| e.to_string())?;
+            ("video/x-h265", "hvc1", record, "h265parse")
+        }
+    };
+    let mut caps = gst::Caps::builder(media)
+        .field("stream-format", format)
+        .field("alignment", "au")
+        .field("codec_data", gst::Buffer::from_mut_slice(record));
+    if let ParameterSets::H265 { sps, .. } = params {
+        let (width, height) = picture_size(sps).map_err(|e| e.to_string())?;
+        let size = |n: u32| i32::try_from(n).map_err(|_| format!("a picture {n} pixels wide"));
+        caps = caps
+            .field("width", size(width)?)
+            .field("height", size(height)?);
+    }
+    Ok((caps.build(), parser))
 }
 
 /// `.NAME.partial` in the final path's directory.

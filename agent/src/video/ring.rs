@@ -216,6 +216,14 @@ impl Ring {
         discontinuity
     }
 
+    /// New limits (the site's clip settings changed): a shorter pre-roll or
+    /// byte bound trims the ring at once, a longer one fills as frames
+    /// come. The stream's continuity is judged as before.
+    pub fn set_limits(&mut self, limits: RingLimits) {
+        self.limits = limits;
+        self.evict();
+    }
+
     /// Empties the ring (the camera was lost or its stream restarts). The
     /// next frame is still checked against the last one seen.
     pub fn reset(&mut self) {

@@ -2,13 +2,19 @@
 //! sent ahead of the clip so the hub shows a picture within seconds. Only
 //! that keyframe is decoded (it needs no other frame); the clip itself is
 //! never re-encoded. Blocking: run it off the async runtime.
+//!
+//! ```text
+//! appsrc (the keyframe, caps as the clip writer's) → h264parse → avdec_h264
+//! appsrc (the keyframe, caps as the clip writer's) → h265parse → avdec_h265
+//!   → videoconvert → videoscale (down only) → jpegenc → appsink
+//! ```
 
 use gstreamer as gst;
 use gstreamer::prelude::*;
 use gstreamer_app as gst_app;
 
-use super::frame::{Frame, ParameterSets};
-use super::mp4::avcc_record;
+use super::frame::{Codec, Frame};
+use super::mp4::codec_caps;
 
 /// Why no thumbnail was made.
 #[derive(Debug, thiserror::Error)]
@@ -16,9 +22,6 @@ pub enum ThumbnailError {
     /// Only a keyframe can be decoded on its own.
     #[error("a thumbnail is made from a keyframe; this frame is not one")]
     NotKeyframe,
-    /// H.265 thumbnails are not made yet.
-    #[error("thumbnails are made from H.264 keyframes only, for now")]
-    Unsupported,
     /// GStreamer failed.
     #[error("making a thumbnail: {0}")]
     Pipeline(String),
@@ -30,18 +33,16 @@ pub fn jpeg(keyframe: &Frame, max_width: u32, quality: u8) -> Result<Vec<u8>, Th
     if !keyframe.is_key() {
         return Err(ThumbnailError::NotKeyframe);
     }
-    let Some(ParameterSets::H264 { sps, pps }) = keyframe.parameter_sets() else {
-        return Err(ThumbnailError::Unsupported);
+    let Some(params) = keyframe.parameter_sets() else {
+        return Err(ThumbnailError::NotKeyframe);
     };
     let failed = |e: &dyn std::fmt::Display| ThumbnailError::Pipeline(e.to_string());
-    let record = avcc_record(sps, pps)
-        .ok_or_else(|| ThumbnailError::Pipeline("parameter sets do not fit avcC".into()))?;
     gst::init().map_err(|e| failed(&e))?;
-    let caps = gst::Caps::builder("video/x-h264")
-        .field("stream-format", "avc")
-        .field("alignment", "au")
-        .field("codec_data", gst::Buffer::from_mut_slice(record))
-        .build();
+    let (caps, parser) = codec_caps(params).map_err(ThumbnailError::Pipeline)?;
+    let decoder = match params.codec() {
+        Codec::H264 => "avdec_h264",
+        Codec::H265 => "avdec_h265",
+    };
     let source = gst_app::AppSrc::builder()
         .caps(&caps)
         .format(gst::Format::Time)
@@ -52,8 +53,8 @@ pub fn jpeg(keyframe: &Frame, max_width: u32, quality: u8) -> Result<Vec<u8>, Th
             .build()
             .map_err(|e| ThumbnailError::Pipeline(format!("{name}: {e}")))
     };
-    let parse = make("h264parse")?;
-    let decode = make("avdec_h264")?;
+    let parse = make(parser)?;
+    let decode = make(decoder)?;
     let convert = make("videoconvert")?;
     let scale = make("videoscale")?;
     let encode = make("jpegenc")?;

@@ -11,11 +11,11 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use picket_access::{Permission, Target};
-use tokio::io::{AsyncRead, AsyncSeekExt, ReadBuf};
+use tokio::io::{AsyncRead, ReadBuf};
 
 use super::caller::Caller;
 use super::{ApiError, ApiState};
-use crate::clips::upload::ClipKind;
+use crate::clips::storage::ClipStoreError;
 
 /// A byte range of a file of `size` bytes, from a `Range` header.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -90,13 +90,6 @@ pub async fn download(
         .clips()
         .ok_or_else(|| ApiError::Internal("no clip storage configured".into()))?;
     let kind = row.declared.kind;
-    let path = files.path(
-        id,
-        match kind {
-            ClipKind::Clip => "mp4",
-            ClipKind::Thumbnail => "jpg",
-        },
-    );
     let size = row.declared.size;
     let range = match headers.get(header::RANGE).and_then(|v| v.to_str().ok()) {
         Some(value) => match parse_range(value, size) {
@@ -122,20 +115,20 @@ pub async fn download(
     state
         .with_store(move |s| Ok(s.audit(&audit, now).map(|_| ())?))
         .await?;
-    let mut file = tokio::fs::File::open(&path)
-        .await
-        .map_err(|e| ApiError::Internal(format!("clip file {}: {e}", path.display())))?;
     let (status, start, len) = match range {
         Some(r) => (StatusCode::PARTIAL_CONTENT, r.start, r.end - r.start + 1),
         None => (StatusCode::OK, 0, size),
     };
-    if start > 0 {
-        file.seek(std::io::SeekFrom::Start(start))
-            .await
-            .map_err(|e| ApiError::Internal(format!("clip file {}: {e}", path.display())))?;
-    }
-    let mut response = Response::new(Body::new(FileBody {
-        file,
+    let reader = files
+        .read_range(id, kind, start, len)
+        .await
+        .map_err(|e| match e {
+            // Retention removed it since the row was read.
+            ClipStoreError::NotFound { .. } => ApiError::NotFound(format!("clip {id} not found")),
+            other => ApiError::Internal(format!("clip {id}: {other}")),
+        })?;
+    let mut response = Response::new(Body::new(ObjectBody {
+        reader,
         remaining: len,
         buffer: vec![0; 64 * 1024],
     }));
@@ -213,14 +206,14 @@ pub async fn set_retention(
     Ok(axum::Json(Retention { days }))
 }
 
-/// Streams `remaining` bytes of a file in 64 KiB frames.
-struct FileBody {
-    file: tokio::fs::File,
+/// Streams `remaining` bytes of a stored object in 64 KiB frames.
+struct ObjectBody {
+    reader: Pin<Box<dyn AsyncRead + Send>>,
     remaining: u64,
     buffer: Vec<u8>,
 }
 
-impl http_body::Body for FileBody {
+impl http_body::Body for ObjectBody {
     type Data = axum::body::Bytes;
     type Error = std::io::Error;
 
@@ -234,7 +227,7 @@ impl http_body::Body for FileBody {
         }
         let want = this.buffer.len().min(this.remaining as usize);
         let mut buf = ReadBuf::new(&mut this.buffer[..want]);
-        match Pin::new(&mut this.file).poll_read(cx, &mut buf) {
+        match this.reader.as_mut().poll_read(cx, &mut buf) {
             Poll::Pending => Poll::Pending,
             Poll::Ready(Err(e)) => Poll::Ready(Some(Err(e))),
             Poll::Ready(Ok(())) => {
@@ -242,7 +235,7 @@ impl http_body::Body for FileBody {
                 if n == 0 {
                     return Poll::Ready(Some(Err(std::io::Error::new(
                         std::io::ErrorKind::UnexpectedEof,
-                        "the clip file is shorter than recorded",
+                        "the stored clip is shorter than recorded",
                     ))));
                 }
                 this.remaining -= n as u64;

@@ -12,6 +12,7 @@ mod access_tests;
 mod alarms;
 pub mod caller;
 mod centre;
+mod clip_settings;
 mod clips;
 mod contacts;
 mod dealer;
@@ -64,7 +65,7 @@ pub struct ApiState {
     mailer: Option<Arc<Mailer>>,
     public_url: Arc<str>,
     escalate_after: jiff::SignedDuration,
-    clips: Option<crate::clips::files::ClipFiles>,
+    clips: Option<Arc<dyn crate::clips::storage::ClipStore>>,
 }
 
 impl ApiState {
@@ -94,14 +95,14 @@ impl ApiState {
         }
     }
 
-    /// Serves clips from `files`.
-    pub fn with_clips(mut self, files: crate::clips::files::ClipFiles) -> ApiState {
-        self.clips = Some(files);
+    /// Serves clips from `store`.
+    pub fn with_clips(mut self, store: Arc<dyn crate::clips::storage::ClipStore>) -> ApiState {
+        self.clips = Some(store);
         self
     }
 
     /// Where clips are, if this hub keeps any.
-    pub(crate) fn clips(&self) -> Option<&crate::clips::files::ClipFiles> {
+    pub(crate) fn clips(&self) -> Option<&Arc<dyn crate::clips::storage::ClipStore>> {
         self.clips.as_ref()
     }
 
@@ -409,6 +410,10 @@ pub fn router(state: ApiState) -> Router {
         .route(
             "/sites/{site}/clip-retention",
             get(clips::retention).put(clips::set_retention),
+        )
+        .route(
+            "/sites/{site}/clip-settings",
+            get(clip_settings::get).put(clip_settings::set),
         )
         .route("/response-times", get(alarms::times))
         .route("/transmission", get(transmission::report))

@@ -133,8 +133,11 @@ pub(super) fn reasons(unit: &UnitRow, tampered: bool) -> Vec<&'static str> {
         {
             why.push("camera_lost");
         }
-        if health.disk_total_bytes > 0
-            && (health.disk_free_bytes as f64) < DISK_LOW * health.disk_total_bytes as f64
+        // Low on disk, or over its clip quota with clips this hub lacks
+        // (the unit keeps those rather than lose them).
+        if health.clips_over_quota_bytes > 0
+            || health.disk_total_bytes > 0
+                && (health.disk_free_bytes as f64) < DISK_LOW * health.disk_total_bytes as f64
         {
             why.push("disk_low");
         }
@@ -273,7 +276,18 @@ mod tests {
             clock_skew_ms: None,
             outbox_events: 0,
             clips_pending: 0,
+            clips_over_quota_bytes: 0,
         }
+    }
+
+    #[test]
+    fn clips_over_the_units_quota_count_as_a_low_disk() {
+        let mut health = health(500, CameraStatus::Streaming);
+        health.clips_over_quota_bytes = 1;
+        assert_eq!(
+            reasons(&unit(true, Some(health), Some(3)), false),
+            ["disk_low"]
+        );
     }
 
     #[test]

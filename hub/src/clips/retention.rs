@@ -3,13 +3,12 @@
 //! the row, so a crash in between leaves a row whose file is gone (deleted
 //! again next round), never a file nobody knows.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use picket_proto::clock::Clock;
 
-use super::files::ClipFiles;
-use super::upload::ClipKind;
+use super::storage::ClipStore;
 use crate::store::Store;
 
 /// How often retention runs.
@@ -17,68 +16,73 @@ pub const EVERY: Duration = Duration::from_secs(600);
 /// Clips deleted per round at most (the next round takes the rest).
 pub const PER_ROUND: u32 = 1_000;
 
+/// Runs `work` on the store off the runtime.
+async fn with_store<T: Send + 'static>(
+    store: &Arc<Mutex<Store>>,
+    work: impl FnOnce(&mut Store) -> Result<T, String> + Send + 'static,
+) -> Result<T, String> {
+    let store = store.clone();
+    tokio::task::spawn_blocking(move || {
+        let mut store = store.lock().map_err(|_| "store lock poisoned".to_owned())?;
+        work(&mut store)
+    })
+    .await
+    .map_err(|e| e.to_string())?
+}
+
 /// One round: deletes what is due at `clock.now()`; returns how many.
-pub fn round(store: &mut Store, files: &ClipFiles, clock: &dyn Clock) -> Result<usize, String> {
-    let due = store
-        .expired_clips(clock.now(), PER_ROUND)
-        .map_err(|e| e.to_string())?;
-    let mut deleted = 0;
+pub async fn round(
+    store: &Arc<Mutex<Store>>,
+    files: &dyn ClipStore,
+    clock: &dyn Clock,
+) -> Result<usize, String> {
+    let now = clock.now();
+    let due = with_store(store, move |s| {
+        s.expired_clips(now, PER_ROUND).map_err(|e| e.to_string())
+    })
+    .await?;
+    let mut gone = Vec::new();
     for clip in due {
         let id = clip.declared.id;
         let removed = if clip.completed_at.is_some() {
-            files.remove(
-                id,
-                match clip.declared.kind {
-                    ClipKind::Clip => "mp4",
-                    ClipKind::Thumbnail => "jpg",
-                },
-            )
+            files.remove(id, clip.declared.kind).await
         } else {
-            files.discard(id)
+            files.discard(id).await
         };
         match removed {
-            Ok(()) => {
-                store.forget_clip(id).map_err(|e| e.to_string())?;
-                deleted += 1;
-            }
+            Ok(()) => gone.push(id),
             Err(e) => tracing::error!(clip = %id, error = %e, "cannot delete an expired clip"),
         }
     }
-    Ok(deleted)
+    // Rows after files: a crash in between leaves rows whose files are
+    // gone, and removing what is gone succeeds next round.
+    with_store(store, move |s| {
+        for id in &gone {
+            s.forget_clip(*id).map_err(|e| e.to_string())?;
+        }
+        Ok(gone.len())
+    })
+    .await
 }
 
-/// Runs rounds on a blocking thread until `stop`.
+/// Runs a round every [`EVERY`] until `stop`.
 pub fn spawn(
-    mut store: Store,
-    files: ClipFiles,
+    store: Store,
+    files: Arc<dyn ClipStore>,
     clock: Arc<dyn Clock>,
     mut stop: tokio::sync::watch::Receiver<bool>,
 ) {
+    let store = Arc::new(Mutex::new(store));
     tokio::spawn(async move {
         loop {
             tokio::select! {
                 _ = tokio::time::sleep(EVERY) => {}
                 _ = stop.wait_for(|s| *s) => return,
             }
-            let (files, clock) = (files.clone(), clock.clone());
-            let outcome = tokio::task::spawn_blocking(move || {
-                let result = round(&mut store, &files, &*clock);
-                (store, result)
-            })
-            .await;
-            match outcome {
-                Ok((back, result)) => {
-                    store = back;
-                    match result {
-                        Ok(0) => {}
-                        Ok(n) => tracing::info!(clips = n, "expired clips deleted"),
-                        Err(e) => tracing::error!(error = %e, "clip retention round failed"),
-                    }
-                }
-                Err(e) => {
-                    tracing::error!(error = %e, "clip retention stopped");
-                    return;
-                }
+            match round(&store, &*files, &*clock).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(clips = n, "expired clips deleted"),
+                Err(e) => tracing::error!(error = %e, "clip retention round failed"),
             }
         }
     });

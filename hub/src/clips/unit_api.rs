@@ -16,8 +16,8 @@ use jiff::Timestamp;
 use picket_proto::ids::{CameraId, EventId};
 use serde::Deserialize;
 
-use super::files::{ClipFiles, FilesError};
 use super::listener::UnitPeer;
+use super::storage::{ClipStore, ClipStoreError};
 use super::upload::{
     ClipKind, MAX_CHUNK_BYTES, UploadError, check_chunk, check_size, parse_sha256,
 };
@@ -31,15 +31,15 @@ pub const UPLOAD_OFFSET: &str = "upload-offset";
 #[derive(Clone, Debug)]
 pub struct UnitApiState {
     api: ApiState,
-    files: ClipFiles,
+    files: Arc<dyn ClipStore>,
     /// One lock per upload in progress, so two requests for the same file
     /// never interleave.
     uploading: Arc<Mutex<HashMap<uuid::Uuid, Arc<tokio::sync::Mutex<()>>>>>,
 }
 
 impl UnitApiState {
-    /// Over the people's API state (its store) and the clip directory.
-    pub fn new(api: ApiState, files: ClipFiles) -> UnitApiState {
+    /// Over the people's API state (its store) and the clip storage.
+    pub fn new(api: ApiState, files: Arc<dyn ClipStore>) -> UnitApiState {
         UnitApiState {
             api,
             files,
@@ -98,11 +98,15 @@ fn upload_error(e: UploadError) -> ApiError {
     }
 }
 
-fn files_error(e: FilesError) -> ApiError {
+fn files_error(e: ClipStoreError) -> ApiError {
     match e {
-        FilesError::Moved { .. } => ApiError::Conflict(e.to_string()),
-        FilesError::HashMismatch { .. } => ApiError::Invalid(e.to_string()),
-        FilesError::Io { .. } => ApiError::Internal(e.to_string()),
+        ClipStoreError::WrongOffset { .. } => ApiError::Conflict(e.to_string()),
+        ClipStoreError::HashMismatch { .. } => ApiError::Invalid(e.to_string()),
+        // The row says the upload exists, so the store losing it (or a
+        // read out of range) is the hub's fault, not the unit's.
+        ClipStoreError::NotFound { .. }
+        | ClipStoreError::OutOfRange { .. }
+        | ClipStoreError::Io { .. } => ApiError::Internal(e.to_string()),
     }
 }
 
@@ -134,11 +138,10 @@ async fn have(state: &UnitApiState, row: &ClipRow) -> Result<u64, ApiError> {
     if row.completed_at.is_some() {
         return Ok(row.declared.size);
     }
-    let files = state.files.clone();
-    let id = row.declared.id;
-    tokio::task::spawn_blocking(move || files.have(id))
+    state
+        .files
+        .received(row.declared.id)
         .await
-        .map_err(|e| ApiError::Internal(e.to_string()))?
         .map_err(files_error)
 }
 
@@ -242,7 +245,7 @@ async fn append(
             )
         })?;
     let lock = state.lock_for(id);
-    let _held = lock.lock().await;
+    let held = lock.lock_owned().await;
     let row = own_upload(&state, &peer, id).await?;
     let have_now = have(&state, &row).await?;
     if row.completed_at.is_some() {
@@ -260,44 +263,37 @@ async fn append(
         }
         return Ok(response);
     }
-    let files = state.files.clone();
-    let size = row.declared.size;
-    let sha256 = row.declared.sha256;
-    let ext = match row.declared.kind {
-        ClipKind::Clip => "mp4",
-        ClipKind::Thumbnail => "jpg",
-    };
-    let written = tokio::task::spawn_blocking(move || -> Result<(u64, bool), FilesError> {
-        let now_have = files.append(id, at, &body)?;
-        if now_have == size {
-            files.finish(id, &sha256, ext)?;
-            return Ok((now_have, true));
+    // The write runs to its end on its own task, holding the upload's lock,
+    // even if the unit hangs up meanwhile: a last chunk appended but never
+    // finished would leave an upload no chunk can complete.
+    let (files, api, declared) = (state.files.clone(), state.api.clone(), row.declared);
+    let written = tokio::spawn(async move {
+        let _held = held;
+        let offset = files
+            .append(id, at, body)
+            .await
+            .map_err(|e| refused(&peer, files_error(e)))?;
+        if offset < declared.size {
+            return Ok((offset, false));
         }
-        Ok((now_have, false))
+        files
+            .finish(id, declared.kind, declared.sha256)
+            .await
+            .map_err(|e| refused(&peer, files_error(e)))?;
+        let now = api.clock().now();
+        api.with_store(move |s| Ok(s.complete_clip(id, now)?))
+            .await?;
+        tracing::info!(unit = %peer.unit, upload = %id, bytes = offset, "clip upload complete");
+        Ok::<_, ApiError>((offset, true))
     })
     .await
     .map_err(|e| ApiError::Internal(e.to_string()))?;
-    match written {
-        Ok((offset, false)) => Ok(with_offset(
-            StatusCode::OK,
-            offset,
-            serde_json::json!({ "offset": offset, "complete": false }),
-        )),
-        Ok((offset, true)) => {
-            let now = state.api.clock().now();
-            state
-                .api
-                .with_store(move |s| Ok(s.complete_clip(id, now)?))
-                .await?;
-            tracing::info!(unit = %peer.unit, upload = %id, bytes = offset, "clip upload complete");
-            Ok(with_offset(
-                StatusCode::OK,
-                offset,
-                serde_json::json!({ "offset": offset, "complete": true }),
-            ))
-        }
-        Err(e) => Err(refused(&peer, files_error(e))),
-    }
+    let (offset, complete) = written?;
+    Ok(with_offset(
+        StatusCode::OK,
+        offset,
+        serde_json::json!({ "offset": offset, "complete": complete }),
+    ))
 }
 
 #[cfg(test)]

@@ -37,6 +37,14 @@ impl ClipKind {
         }
     }
 
+    /// The extension of its stored file.
+    pub fn extension(self) -> &'static str {
+        match self {
+            ClipKind::Clip => "mp4",
+            ClipKind::Thumbnail => "jpg",
+        }
+    }
+
     /// Stored as.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -134,6 +142,13 @@ pub fn check_chunk(size: u64, have: u64, offset: u64, len: usize) -> Result<(), 
         return Err(UploadError::PastEnd { end, size });
     }
     Ok(())
+}
+
+/// The SHA-256 of `bytes`.
+pub fn sha256(bytes: &[u8]) -> [u8; 32] {
+    let mut out = [0u8; 32];
+    out.copy_from_slice(ring::digest::digest(&ring::digest::SHA256, bytes).as_ref());
+    out
 }
 
 /// A SHA-256 in lowercase hex, as units declare it.

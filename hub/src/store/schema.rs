@@ -293,6 +293,9 @@ const MIGRATIONS: &[&str] = &[
     // 16: how long each site keeps its clips (the customer's choice).
     "ALTER TABLE sites ADD COLUMN clip_retention_days INTEGER NOT NULL DEFAULT 30;
     CREATE INDEX clips_by_completed ON clips(completed_at);",
+    // 17: each site's clip recording (pre-roll, post-roll, longest clip) as
+    // JSON; NULL: the defaults.
+    "ALTER TABLE sites ADD COLUMN clip_settings TEXT;",
 ];
 
 /// The schema version this build writes.

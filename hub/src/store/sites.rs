@@ -44,6 +44,8 @@ pub struct SiteRow {
     pub level_profile: Option<String>,
     /// Temporary disarm.
     pub disarm: Option<TemporaryDisarm>,
+    /// Clip recording around alarms.
+    pub clip_settings: ClipSettings,
 }
 
 impl Store {
@@ -88,6 +90,18 @@ impl Store {
         now: Timestamp,
     ) -> Result<Vec<UnitId>, StoreError> {
         self.update_site(site, "schedule", Some(json(schedule.spec())?), audit, now)
+    }
+
+    /// Sets a site's clip recording (checked by the caller); its units get
+    /// a new config.
+    pub fn set_clip_settings(
+        &mut self,
+        site: SiteId,
+        settings: &ClipSettings,
+        audit: &AuditEntry,
+        now: Timestamp,
+    ) -> Result<Vec<UnitId>, StoreError> {
+        self.update_site(site, "clip_settings", Some(json(settings)?), audit, now)
     }
 
     /// Sets or cancels (`None`) a site's temporary disarm.
@@ -240,16 +254,33 @@ impl Store {
 
     /// A site.
     pub fn site(&self, site: SiteId) -> Result<Option<SiteRow>, StoreError> {
-        type Row = (String, String, String, Option<String>, Option<String>);
+        type Row = (
+            String,
+            String,
+            String,
+            Option<String>,
+            Option<String>,
+            Option<String>,
+        );
         let row: Option<Row> = self
             .conn
             .query_row(
-                "SELECT name, schedule, level, disarm, level_profile FROM sites WHERE id = ?1",
+                "SELECT name, schedule, level, disarm, level_profile, clip_settings
+                 FROM sites WHERE id = ?1",
                 params![site.as_bytes().as_slice()],
-                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
+                |r| {
+                    Ok((
+                        r.get(0)?,
+                        r.get(1)?,
+                        r.get(2)?,
+                        r.get(3)?,
+                        r.get(4)?,
+                        r.get(5)?,
+                    ))
+                },
             )
             .optional()?;
-        row.map(|(name, schedule, level, disarm, level_profile)| {
+        row.map(|(name, schedule, level, disarm, level_profile, clips)| {
             Ok(SiteRow {
                 id: site,
                 name,
@@ -257,6 +288,10 @@ impl Store {
                 level: from_json(&level)?,
                 level_profile,
                 disarm: disarm.map(|d| from_json(&d)).transpose()?,
+                clip_settings: clips
+                    .map(|c| from_json(&c))
+                    .transpose()?
+                    .unwrap_or_default(),
             })
         })
         .transpose()
@@ -291,7 +326,7 @@ impl Store {
             relocation_supported: supported,
             sensors: Vec::new(),
             cameras: Vec::new(),
-            clips: ClipSettings::default(),
+            clips: s.clip_settings,
         }))
     }
 

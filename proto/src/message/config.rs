@@ -82,6 +82,26 @@ pub struct ClipSettings {
     pub max_clip_s: u16,
 }
 
+impl ClipSettings {
+    /// Pre-roll 0–60 s, post-roll 1–300 s, and a longest clip of at least
+    /// pre + post and at most 600 s.
+    pub fn check(&self) -> Result<(), ConfigError> {
+        let c = self;
+        if c.pre_roll_s > 60
+            || !(1..=300).contains(&c.post_roll_s)
+            || c.max_clip_s > 600
+            || c.max_clip_s < c.pre_roll_s.saturating_add(c.post_roll_s)
+        {
+            return Err(ConfigError::Clips {
+                pre: c.pre_roll_s,
+                post: c.post_roll_s,
+                max: c.max_clip_s,
+            });
+        }
+        Ok(())
+    }
+}
+
 impl Default for ClipSettings {
     fn default() -> ClipSettings {
         ClipSettings {
@@ -131,18 +151,7 @@ impl DesiredConfig {
     /// Checks what serde cannot: ranges and unique ids. (The schedule and
     /// the disarm are already validated when decoded.)
     pub fn check(&self) -> Result<(), ConfigError> {
-        let c = self.clips;
-        if c.pre_roll_s > 60
-            || !(1..=300).contains(&c.post_roll_s)
-            || c.max_clip_s > 600
-            || c.max_clip_s < c.pre_roll_s + c.post_roll_s
-        {
-            return Err(ConfigError::Clips {
-                pre: c.pre_roll_s,
-                post: c.post_roll_s,
-                max: c.max_clip_s,
-            });
-        }
+        self.clips.check()?;
         let mut seen = std::collections::HashSet::new();
         for s in &self.sensors {
             if !seen.insert(s.id.as_str()) {

@@ -78,6 +78,17 @@ pub enum EventKind {
         /// Which camera.
         camera: CameraId,
     },
+    /// A clip of an alarm could not be kept (after a power cut its file
+    /// could not be completed from what was on disk): the hub will not get
+    /// it, and says so rather than wait for it.
+    ClipDiscarded {
+        /// The alarm the clip was to show.
+        alarm: EventId,
+        /// Which camera.
+        camera: CameraId,
+        /// Why, in words.
+        reason: String,
+    },
     /// The effective arm state changed.
     ArmStateChanged {
         /// The new state.
@@ -126,6 +137,7 @@ impl EventKind {
             EventKind::Power(_) => "power",
             EventKind::CameraLost { .. } => "camera_lost",
             EventKind::CameraRestored { .. } => "camera_restored",
+            EventKind::ClipDiscarded { .. } => "clip_discarded",
             EventKind::ArmStateChanged { .. } => "arm_state_changed",
             EventKind::RelocationChanged { .. } => "relocation_changed",
             EventKind::Unknown { kind } => kind,
@@ -157,6 +169,13 @@ struct SensorPayload {
 #[derive(Deserialize)]
 struct CameraPayload {
     camera: CameraId,
+}
+
+#[derive(Deserialize)]
+struct ClipDiscardedPayload {
+    alarm: EventId,
+    camera: CameraId,
+    reason: String,
 }
 
 #[derive(Deserialize)]
@@ -207,6 +226,14 @@ impl OpenEnum for EventKind {
             "camera_restored" => EventKind::CameraRestored {
                 camera: map.next_value::<CameraPayload>()?.camera,
             },
+            "clip_discarded" => {
+                let p: ClipDiscardedPayload = map.next_value()?;
+                EventKind::ClipDiscarded {
+                    alarm: p.alarm,
+                    camera: p.camera,
+                    reason: p.reason,
+                }
+            }
             "arm_state_changed" => {
                 let p: ArmPayload = map.next_value()?;
                 EventKind::ArmStateChanged {

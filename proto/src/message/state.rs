@@ -56,6 +56,15 @@ pub struct Health {
     pub outbox_events: u32,
     /// Clips waiting to be uploaded.
     pub clips_pending: u32,
+    /// Bytes over the unit's clip quota that only clips the hub does not
+    /// have yet hold (the unit never deletes those): a warning that its
+    /// disk is filling. Absent (0) from older units.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub clips_over_quota_bytes: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 /// One camera's state.

@@ -138,6 +138,39 @@ pub fn samples() -> Vec<(&'static str, Envelope)> {
             })),
         ),
         (
+            "event_clip_discarded",
+            env(Body::Event(Event {
+                id: id("019abcde00017000800000000000a004"),
+                seq: 44,
+                at: ts("2026-11-22T09:01Z"),
+                kind: EventKind::ClipDiscarded {
+                    alarm: id("019abcde00017000800000000000a001"),
+                    camera,
+                    reason: "no complete frame was on disk after a power cut".into(),
+                },
+            })),
+        ),
+        (
+            "heartbeat_over_quota",
+            env(Body::Heartbeat(Heartbeat {
+                seq: 1235,
+                uptime_s: 86_405,
+                health: Health {
+                    disk_free_bytes: 120_000_000,
+                    disk_total_bytes: 32_000_000_000,
+                    temperature_c: None,
+                    cameras: vec![CameraHealth {
+                        camera,
+                        status: CameraStatus::Lost,
+                    }],
+                    clock_skew_ms: None,
+                    outbox_events: 3,
+                    clips_pending: 12,
+                    clips_over_quota_bytes: 7_340_032,
+                },
+            })),
+        ),
+        (
             "reported_state",
             env(Body::ReportedState(ReportedState {
                 applied_config: Some(ConfigVersion(42)),
@@ -172,6 +205,8 @@ pub fn samples() -> Vec<(&'static str, Envelope)> {
                     clock_skew_ms: Some(-12),
                     outbox_events: 0,
                     clips_pending: 1,
+                    // Absent on the wire when 0: this vector predates it.
+                    clips_over_quota_bytes: 0,
                 },
             })),
         ),

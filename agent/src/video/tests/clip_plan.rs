@@ -476,3 +476,40 @@ fn the_ring_must_keep_the_clips_pre_roll() {
     );
     assert!(ClipPlan::new(rules, RingLimits::default()).is_ok());
 }
+
+#[test]
+fn new_rules_hold_from_the_next_alarm_and_a_shorter_pre_roll_trims_the_ring_at_once() {
+    let mut cam = Camera::new(30, 30); // a keyframe every second
+    let (mut p, mut w, mut stream) = (plan(10, 20, 120), Writer::default(), Vec::new());
+    feed(&mut p, &mut w, &mut stream, cam.frames_until(at_s(15)));
+    let held = p.ring().frames().next().unwrap().captured_at();
+    assert!(held <= at_s(15) - secs(10), "ten seconds held: {held}");
+
+    let rules = ClipRules::new(secs(2), secs(5), secs(30)).unwrap();
+    let too_short = RingLimits::new(secs(1), usize::MAX).unwrap();
+    assert!(matches!(
+        p.set_rules(rules, too_short),
+        Err(SettingsError::RingShorterThanPreRoll { .. })
+    ));
+    p.set_rules(rules, RingLimits::new(secs(2), usize::MAX).unwrap())
+        .unwrap();
+    assert_eq!(p.rules(), rules);
+    let oldest = p.ring().frames().next().unwrap().captured_at();
+    assert!(
+        oldest >= at_s(15) - secs(4),
+        "trimmed to the new pre-roll (whole GOPs): {oldest}"
+    );
+
+    let alarm = at_ms(15_500);
+    feed(&mut p, &mut w, &mut stream, cam.frames_until(alarm));
+    p.alarm(event(1), alarm);
+    w.drain(&mut p);
+    feed(&mut p, &mut w, &mut stream, cam.frames_until(at_s(40)));
+    let clip = &w.clips[0];
+    assert_well_formed(clip);
+    assert_eq!(
+        clip.first(),
+        keyframe_at_or_before(&stream, alarm - secs(2))
+    );
+    assert_eq!(clip.last(), first_at_or_after(&stream, alarm + secs(5)));
+}

@@ -8,8 +8,8 @@ use picket_proto::message::{Event, EventKind, UnitStatus};
 use serde_json::{Value, json};
 
 use super::*;
-use crate::clips::files::{ClipFiles, sha256};
-use crate::clips::upload::ClipKind;
+use crate::clips::storage::ClipStore;
+use crate::clips::upload::{ClipKind, sha256};
 use crate::store::{ClipDeclaration, Incoming};
 
 fn unit() -> UnitId {
@@ -81,9 +81,15 @@ async fn alarm_with_clip(r: &Rig, site: &str, data: &[u8]) -> (EventId, uuid::Uu
             now,
         )
         .unwrap();
-    let files = ClipFiles::open(&r.dir.path().join("clips")).unwrap();
-    files.append(id, 0, data).unwrap();
-    files.finish(id, &sha256(data), "mp4").unwrap();
+    let files = crate::clips::storage::LocalDir::open(&r.dir.path().join("clips")).unwrap();
+    files
+        .append(id, 0, axum::body::Bytes::copy_from_slice(data))
+        .await
+        .unwrap();
+    files
+        .finish(id, ClipKind::Clip, sha256(data))
+        .await
+        .unwrap();
     store.complete_clip(id, now).unwrap();
     (alarm, id)
 }

@@ -26,6 +26,7 @@ fn health(free: u64, camera: CameraStatus) -> Health {
         clock_skew_ms: None,
         outbox_events: 0,
         clips_pending: 0,
+        clips_over_quota_bytes: 0,
     }
 }
 

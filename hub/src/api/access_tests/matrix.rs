@@ -69,6 +69,8 @@ queue.claim       DDD   DDD    DDD     DDD     DDD    AAA     AAA    AAA      DD
 queue.share       DDD   DDD    DDD     DDD     DDD    AAA     AAA    AAA      DDD     DDD    DDD
 subsite.create    AAD   ADD    DDD     DDD     DDD    AAA     DDD    DDD      DDD     DDD    DDD
 clip.retention    AAD   ADD    DDD     DDD     DDD    AAA     DDD    DDD      DDD     DDD    DDD
+clip.settings     AAD   ADD    DDD     DDD     DDD    AAA     DDD    DDD      DDD     DDD    DDD
+clip.settings.get AAD   ADD    ADD     ADD     ADD    AAA     AAA    AAA      AAA     AAD    AAD
 unit.events       AAD   ADD    ADD     ADD     ADD    AAA     AAA    AAA      AAA     AAD    AAD
 unit.claim        DDD   DDD    DDD     DDD     DDD    AAA     AAA    AAA      AAA     DDD    DDD
 unit.relocate     AAD   ADD    ADD     DDD     DDD    AAA     AAA    AAA      AAA     DDD    DDD
@@ -371,6 +373,12 @@ impl World {
                 format!("/api/v1/sites/{site}/clip-retention"),
                 Some(json!({ "days": 14 })),
             ),
+            "clip.settings" => (
+                "PUT",
+                format!("/api/v1/sites/{site}/clip-settings"),
+                Some(json!({ "pre_roll_s": 5, "post_roll_s": 10, "max_clip_s": 60 })),
+            ),
+            "clip.settings.get" => ("GET", format!("/api/v1/sites/{site}/clip-settings"), None),
             "subsite.create" => (
                 "POST",
                 format!("/api/v1/organisations/{org}/sites"),

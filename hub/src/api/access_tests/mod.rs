@@ -2,6 +2,7 @@
 //! simulated): the rig here, the tests by subject in the submodules.
 
 mod centre;
+mod clip_settings;
 mod clips;
 mod contacts;
 mod dealer;
@@ -51,7 +52,7 @@ pub(super) fn rig() -> Rig {
     // publish never wait on a full channel.
     tokio::spawn(async move { while published.recv().await.is_some() {} });
     let clock = ManualClock::new("2026-11-23T09:00Z".parse().unwrap());
-    let files = crate::clips::files::ClipFiles::open(&dir.path().join("clips")).unwrap();
+    let files = Arc::new(crate::clips::storage::LocalDir::open(&dir.path().join("clips")).unwrap());
     let state = ApiState::new(store, tx, Arc::new(clock.clone()), TOKEN.into()).with_clips(files);
     Rig {
         dir,

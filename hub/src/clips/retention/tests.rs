@@ -1,7 +1,9 @@
 use super::*;
-use crate::clips::files::sha256;
+use crate::clips::storage::{ClipStoreError, LocalDir};
+use crate::clips::upload::{ClipKind, sha256};
 use crate::store::testkit::{audit, t};
 use crate::store::{ClipDeclaration, Incoming};
+use axum::body::Bytes;
 use jiff::SignedDuration;
 use picket_proto::clock::ManualClock;
 use picket_proto::ids::{CameraId, EventId, SiteId, UnitId};
@@ -17,7 +19,7 @@ fn unit(n: u8) -> UnitId {
 }
 
 /// A clip of unit `n`'s alarm, complete (`done`) or half uploaded.
-fn clip(store: &mut Store, files: &ClipFiles, n: u8, done: bool) -> uuid::Uuid {
+async fn clip(store: &mut Store, files: &dyn ClipStore, n: u8, done: bool) -> uuid::Uuid {
     let event = Event {
         id: EventId::v7(t(0), [n; 10]),
         seq: 1,
@@ -62,20 +64,38 @@ fn clip(store: &mut Store, files: &ClipFiles, n: u8, done: bool) -> uuid::Uuid {
         )
         .unwrap();
     if done {
-        files.append(id, 0, &data).unwrap();
-        files.finish(id, &sha256(&data), "mp4").unwrap();
+        files
+            .append(id, 0, Bytes::from(data.clone()))
+            .await
+            .unwrap();
+        files
+            .finish(id, ClipKind::Clip, sha256(&data))
+            .await
+            .unwrap();
         store.complete_clip(id, t(0)).unwrap();
     } else {
-        files.append(id, 0, &data[..40]).unwrap();
+        files
+            .append(id, 0, Bytes::copy_from_slice(&data[..40]))
+            .await
+            .unwrap();
     }
     id
 }
 
-#[test]
-fn clips_go_after_their_sites_retention_and_abandoned_uploads_after_a_week() {
+/// Whether the clip's file is still stored.
+async fn stored(files: &dyn ClipStore, id: uuid::Uuid) -> bool {
+    match files.size(id, ClipKind::Clip).await {
+        Ok(_) => true,
+        Err(ClipStoreError::NotFound { .. }) => false,
+        Err(e) => panic!("{e}"),
+    }
+}
+
+#[tokio::test]
+async fn clips_go_after_their_sites_retention_and_abandoned_uploads_after_a_week() {
     let dir = tempfile::tempdir().unwrap();
     let mut store = Store::open(&dir.path().join("hub.db")).unwrap();
-    let files = ClipFiles::open(&dir.path().join("clips")).unwrap();
+    let files = LocalDir::open(&dir.path().join("clips")).unwrap();
     let week = WeeklySchedule::new(ScheduleSpec::empty("Europe/Copenhagen")).unwrap();
     for (n, days) in [(1u8, 1u16), (2, 30)] {
         store
@@ -89,32 +109,35 @@ fn clips_go_after_their_sites_retention_and_abandoned_uploads_after_a_week() {
             .unwrap();
     }
     assert_eq!(store.clip_retention(site(1)).unwrap(), Some(1));
-    let short = clip(&mut store, &files, 1, true);
-    let long = clip(&mut store, &files, 2, true);
-    let abandoned = clip(&mut store, &files, 3, false);
+    let short = clip(&mut store, &files, 1, true).await;
+    let long = clip(&mut store, &files, 2, true).await;
+    let abandoned = clip(&mut store, &files, 3, false).await;
+    let store = Arc::new(Mutex::new(store));
     let clock = ManualClock::new(t(0) + SignedDuration::from_hours(23));
     assert_eq!(
-        round(&mut store, &files, &clock).unwrap(),
+        round(&store, &files, &clock).await.unwrap(),
         0,
         "not a day yet"
     );
 
     clock.set(t(0) + SignedDuration::from_hours(25));
-    assert_eq!(round(&mut store, &files, &clock).unwrap(), 1);
-    assert!(store.clip(short).unwrap().is_none());
-    assert!(!files.path(short, "mp4").exists(), "the file went too");
-    assert!(files.path(long, "mp4").exists());
+    assert_eq!(round(&store, &files, &clock).await.unwrap(), 1);
+    assert!(store.lock().unwrap().clip(short).unwrap().is_none());
+    assert!(!stored(&files, short).await, "the file went too");
+    assert!(!files.path(short, ClipKind::Clip).exists());
+    assert!(stored(&files, long).await);
 
     clock.set(t(0) + SignedDuration::from_hours(24 * 8));
     assert_eq!(
-        round(&mut store, &files, &clock).unwrap(),
+        round(&store, &files, &clock).await.unwrap(),
         1,
         "the abandoned upload"
     );
-    assert!(store.clip(abandoned).unwrap().is_none());
-    assert_eq!(files.have(abandoned).unwrap(), 0);
+    assert!(store.lock().unwrap().clip(abandoned).unwrap().is_none());
+    assert_eq!(files.received(abandoned).await.unwrap(), 0);
 
     clock.set(t(0) + SignedDuration::from_hours(24 * 31));
-    assert_eq!(round(&mut store, &files, &clock).unwrap(), 1);
-    assert!(store.clip(long).unwrap().is_none());
+    assert_eq!(round(&store, &files, &clock).await.unwrap(), 1);
+    assert!(store.lock().unwrap().clip(long).unwrap().is_none());
+    assert!(!stored(&files, long).await);
 }

@@ -15,7 +15,8 @@ use serde_json::{Value, json};
 use tower::ServiceExt;
 
 use super::*;
-use crate::clips::files::sha256;
+use crate::clips::storage::LocalDir;
+use crate::clips::upload::sha256;
 use crate::store::{Incoming, Store};
 
 fn unit(n: u8) -> UnitId {
@@ -96,7 +97,7 @@ impl Rig {
             std::sync::Arc::new(self.clock.clone()),
             "t".repeat(32),
         );
-        let files = ClipFiles::open(&self.dir.path().join("clips")).unwrap();
+        let files = std::sync::Arc::new(LocalDir::open(&self.dir.path().join("clips")).unwrap());
         let peer = UnitPeer {
             addr: SocketAddr::from(([127, 0, 0, 1], 40000)),
             unit: as_unit,
