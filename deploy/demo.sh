@@ -268,7 +268,7 @@ curl -sf "${auth[@]}" "$api/api/v1/units/${units[0]}/events" | python3 -c '
 import json, sys
 for e in json.load(sys.stdin):
     if e["kind"] in ("camera_lost", "camera_restored"):
-        print("  %s  %s camera ..%s" % (e["at"][11:19], e["kind"], e["camera"][-4:]))
+        print("  %s  %s  %s" % (e["at"][11:19], e["kind"], e["detail"]))
         break'
 echo "Relocation: the owner moves unit 3, asks for activation at its new place; Ole checks and activates it:"
 u3=${units[2]}
