@@ -183,6 +183,7 @@ fn start_clips(
     for camera in &config.cameras {
         let plan = ClipPlan::new(rules, limits).map_err(|e| StartError::Clips(e.to_string()))?;
         let mut ingest = IngestConfig::new(&camera.url);
+        ingest.camera_latency = jiff::SignedDuration::from_millis(i64::from(camera.latency_ms));
         if let (Some(user), Some(password)) = (&camera.user, &camera.password) {
             ingest.credentials = Some(Credentials {
                 user: user.clone(),
