@@ -11,6 +11,11 @@
 //! received; the ring's bytes and span. The targets: ≤ 10 % of one
 //! core; memory ≤ 1.1 × bitrate × pre-roll + 8 MB (13.5 MB here).
 //!
+//! Then (c, d) the same for **two** such cameras through the agent's own
+//! per-camera recorders (`clips::recorder`: ingest, plan, thumbnail, MP4,
+//! the power-cut journal and the SQLite index), ring only and while both
+//! write an alarm's clip.
+//!
 //! Needs `target/release/picket-sim` (`cargo build --release -p picket-sim`).
 //! Run by `cargo test` it prints how to run it and exits.
 
@@ -46,6 +51,132 @@ fn self_stat() -> (u64, u64) {
         .and_then(|v| v.parse().ok())
         .unwrap_or(0);
     (ticks, rss_kib)
+}
+
+/// This process's resident memory by kind (anonymous: heaps and stacks;
+/// file: mapped libraries and files).
+fn rss_split() -> String {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    ["RssAnon:", "RssFile:", "RssShmem:"]
+        .iter()
+        .filter_map(|key| {
+            let kib: f64 = status
+                .lines()
+                .find(|l| l.starts_with(key))?
+                .split_whitespace()
+                .nth(1)?
+                .parse()
+                .ok()?;
+            Some(format!(
+                "{} {:.1} MiB",
+                key.trim_end_matches(':'),
+                kib / 1024.0
+            ))
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// `picket-sim camera` serving `specs`; the child and the URLs.
+fn cameras(sim: &std::path::Path, specs: &[&str]) -> (std::process::Child, Vec<String>) {
+    let mut cmd = Command::new(sim);
+    cmd.args(["camera", "--listen", "127.0.0.1:0", "--no-clock-overlay"]);
+    for spec in specs {
+        cmd.args(["--camera", spec]);
+    }
+    let mut child = cmd
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("picket-sim camera");
+    let mut urls = Vec::new();
+    for line in BufReader::new(child.stdout.take().expect("stdout"))
+        .lines()
+        .map_while(Result::ok)
+    {
+        if let Some(at) = line.find("rtsp://") {
+            urls.extend(line[at..].split_whitespace().next().map(str::to_owned));
+        }
+        if line.starts_with("serving") {
+            break;
+        }
+    }
+    assert_eq!(urls.len(), specs.len(), "every camera's URL");
+    (child, urls)
+}
+
+/// Phases c and d: two cameras through the agent's recorders.
+fn two_recorders(sim: &std::path::Path) {
+    use picket_agent::clips::recorder::{AlarmNotice, Recorder, plan_limits};
+    use picket_proto::ids::CameraId;
+    let (mut child, urls) = cameras(
+        sim,
+        &[
+            "north:1920x1080@30,bitrate=4000,keyint=60,picture=noise",
+            "gate:1920x1080@30,bitrate=4000,keyint=60,picture=noise",
+        ],
+    );
+    let dir = tempfile::tempdir().expect("tmp");
+    let store_path = dir.path().join("unit.db");
+    picket_agent::store::Store::open(&store_path).expect("store");
+    let (rules, limits) =
+        plan_limits(picket_proto::message::ClipSettings::default()).expect("settings");
+    let recorders: Vec<Recorder> = urls
+        .iter()
+        .enumerate()
+        .map(|(n, url)| {
+            Recorder::spawn(
+                CameraId::from_uuid(uuid::Uuid::from_u128(0xc0 + n as u128)),
+                IngestConfig::new(url),
+                ClipPlan::new(rules, limits).expect("plan"),
+                store_path.clone(),
+                dir.path().join("clips"),
+                Box::new(|| {}),
+            )
+            .expect("recorder")
+        })
+        .collect();
+    std::thread::sleep(Duration::from_secs(12));
+    let rss_before = self_stat().1;
+    for phase in [
+        "c. two cameras, recorders, ring only",
+        "d. two cameras, both writing an alarm's clip",
+    ] {
+        if phase.starts_with('d') {
+            let notice = AlarmNotice {
+                event: EventId::v7(jiff::Timestamp::now(), [7; 10]),
+                at: jiff::Timestamp::now(),
+            };
+            recorders.iter().for_each(|r| r.alarm(notice));
+        }
+        let (t0, _) = self_stat();
+        let start = Instant::now();
+        let mut peak_rss = 0;
+        while start.elapsed() < Duration::from_secs(20) {
+            std::thread::sleep(Duration::from_millis(200));
+            peak_rss = peak_rss.max(self_stat().1);
+        }
+        let (t1, rss) = self_stat();
+        println!(
+            "{phase}: CPU {:.1} % of one core; RSS {:.1} MiB (peak {:.1}; {:.1} MiB before; {})",
+            (t1 - t0) as f64 / 100.0 / start.elapsed().as_secs_f64() * 100.0,
+            rss as f64 / 1024.0,
+            peak_rss as f64 / 1024.0,
+            rss_before as f64 / 1024.0,
+            rss_split(),
+        );
+    }
+    std::thread::sleep(Duration::from_secs(12));
+    let clips = picket_agent::store::Store::open(&store_path)
+        .expect("store")
+        .clips()
+        .expect("clips");
+    for c in &clips {
+        println!("  ({} {:?}: {} bytes)", c.kind, c.state, c.bytes);
+    }
+    drop(recorders);
+    let _ = child.kill();
+    let _ = child.wait();
 }
 
 fn main() {
@@ -166,4 +297,5 @@ fn main() {
     });
     let _ = camera.kill();
     let _ = camera.wait();
+    two_recorders(&sim);
 }

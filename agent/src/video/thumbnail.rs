@@ -6,7 +6,9 @@
 //! ```text
 //! appsrc (the keyframe, caps as the clip writer's) → h264parse → avdec_h264
 //! appsrc (the keyframe, caps as the clip writer's) → h265parse → avdec_h265
-//!   → videoconvert → videoscale (down only) → jpegenc → appsink
+//!   → videoscale (down only) → videoconvert → jpegenc → appsink
+//!
+//! Scaling comes first, so only the decoder holds full-size pictures.
 //! ```
 
 use gstreamer as gst;
@@ -33,6 +35,13 @@ pub fn jpeg(keyframe: &Frame, max_width: u32, quality: u8) -> Result<Vec<u8>, Th
     if !keyframe.is_key() {
         return Err(ThumbnailError::NotKeyframe);
     }
+    // One at a time across cameras: a decoder's full-size pictures are the
+    // largest thing a unit allocates (~19 MB at 1080p), and an alarm asks
+    // every camera for a thumbnail at once. Each takes milliseconds.
+    static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let _turn = ONE_AT_A_TIME
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
     let Some(params) = keyframe.parameter_sets() else {
         return Err(ThumbnailError::NotKeyframe);
     };
@@ -55,6 +64,9 @@ pub fn jpeg(keyframe: &Frame, max_width: u32, quality: u8) -> Result<Vec<u8>, Th
     };
     let parse = make(parser)?;
     let decode = make(decoder)?;
+    // One picture: no frame threads (each would hold its own decoder
+    // state and pictures, tens of MB at 1080p for nothing).
+    decode.set_property("max-threads", 1i32);
     let convert = make("videoconvert")?;
     let scale = make("videoscale")?;
     let encode = make("jpegenc")?;
@@ -72,7 +84,7 @@ pub fn jpeg(keyframe: &Frame, max_width: u32, quality: u8) -> Result<Vec<u8>, Th
             sink.upcast_ref(),
         ])
         .map_err(|e| failed(&e))?;
-    gst::Element::link_many([source.upcast_ref(), &parse, &decode, &convert, &scale])
+    gst::Element::link_many([source.upcast_ref(), &parse, &decode, &scale])
         .map_err(|e| failed(&e))?;
     // Scale down only: the decoded size is known once decoding starts, so
     // cap the width and let the height follow the aspect ratio.
@@ -81,8 +93,9 @@ pub fn jpeg(keyframe: &Frame, max_width: u32, quality: u8) -> Result<Vec<u8>, Th
         .field("pixel-aspect-ratio", gst::Fraction::new(1, 1))
         .build();
     scale
-        .link_filtered(&encode, &limit)
+        .link_filtered(&convert, &limit)
         .map_err(|e| failed(&e))?;
+    convert.link(&encode).map_err(|e| failed(&e))?;
     encode.link(&sink).map_err(|e| failed(&e))?;
     pipeline
         .set_state(gst::State::Playing)
