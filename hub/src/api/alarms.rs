@@ -119,6 +119,18 @@ pub struct AlarmView {
     /// only; empty when the caller may not see clips).
     #[serde(skip_serializing_if = "Option::is_none")]
     clips: Option<Vec<ClipView>>,
+    /// Clips its unit could not keep (after a power cut), so nobody waits
+    /// for them (`GET /alarms/{id}` only, with the clips).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    clips_discarded: Option<Vec<DiscardedView>>,
+}
+
+/// A clip of an alarm its unit reported discarded.
+#[derive(Debug, Serialize)]
+pub struct DiscardedView {
+    camera: CameraId,
+    reason: String,
+    at: Timestamp,
 }
 
 /// A clip or thumbnail of an alarm.
@@ -211,6 +223,7 @@ pub(super) fn view(state: &ApiState, caller: &Caller, row: AlarmRow) -> Option<A
         centre,
         incident_report,
         clips: None,
+        clips_discarded: None,
     })
 }
 
@@ -317,16 +330,25 @@ pub async fn get(
         Some(site) => caller.allows(&state, Permission::ViewClips, &Target::Site(site)),
         None => caller.actor.is_none(),
     };
-    alarm.clips = Some(if may_see_clips {
+    let (unit, at) = (alarm.unit, alarm.at);
+    let (clips, discarded) = if may_see_clips {
         state
-            .with_store(move |s| Ok(s.clips_of_event(id)?))
+            .with_store(move |s| Ok((s.clips_of_event(id)?, s.discarded_clips(unit, id, at)?)))
             .await?
-            .into_iter()
-            .map(ClipView::from)
-            .collect()
     } else {
-        Vec::new()
-    });
+        (Vec::new(), Vec::new())
+    };
+    alarm.clips = Some(clips.into_iter().map(ClipView::from).collect());
+    alarm.clips_discarded = Some(
+        discarded
+            .into_iter()
+            .map(|d| DiscardedView {
+                camera: d.camera,
+                reason: d.reason,
+                at: d.at,
+            })
+            .collect(),
+    );
     Ok(Json(alarm))
 }
 

@@ -488,7 +488,7 @@ pub const OPERATIONS: &[Operation] = &[
     op(
         "get",
         "/alarms/{id}",
-        "One alarm: sensor, arm state at the time, centre handling, and the incident report when shared (view_alarms).",
+        "One alarm: sensor, arm state at the time, centre handling, the incident report when shared (view_alarms), and, where the customer shares video (view_clips), its clips and thumbnails and any clip its unit reported discarded (clips_discarded, with the reason).",
         Caller,
         None,
         200,

@@ -205,6 +205,54 @@ impl Store {
     }
 }
 
+/// A clip of an alarm that its unit could not keep (`clip_discarded`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DiscardedClip {
+    /// Its camera.
+    pub camera: CameraId,
+    /// Why, as the unit said.
+    pub reason: String,
+    /// When the unit gave up on it (unit clock).
+    pub at: Timestamp,
+}
+
+impl Store {
+    /// The clips of `alarm` (an event of `unit` at `since`) that the unit
+    /// reported discarded: the hub will not get them.
+    pub fn discarded_clips(
+        &self,
+        unit: UnitId,
+        alarm: EventId,
+        since: Timestamp,
+    ) -> Result<Vec<DiscardedClip>, StoreError> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT body FROM events INDEXED BY events_by_unit
+             WHERE unit = ?1 AND at >= ?2 AND kind = 'clip_discarded' ORDER BY at",
+        )?;
+        let mut rows = stmt.query(params![unit.as_bytes().as_slice(), since.as_millisecond()])?;
+        let mut out = Vec::new();
+        while let Some(r) = rows.next()? {
+            let body: Vec<u8> = r.get(0)?;
+            let event: picket_proto::message::Event = ciborium::from_reader(body.as_slice())
+                .map_err(|e| StoreError::Encoding(format!("a stored event: {e}")))?;
+            if let picket_proto::message::EventKind::ClipDiscarded {
+                alarm: of,
+                camera,
+                reason,
+            } = event.kind
+                && of == alarm
+            {
+                out.push(DiscardedClip {
+                    camera,
+                    reason,
+                    at: event.at,
+                });
+            }
+        }
+        Ok(out)
+    }
+}
+
 /// Clips kept this long when their site is unknown.
 pub const DEFAULT_RETENTION_DAYS: i64 = 30;
 

@@ -34,7 +34,7 @@ use rusqlite::{Connection, params};
 
 pub use alarms::{AlarmFilter, AlarmRow, StatusHistory};
 pub use audit::{AuditCheck, AuditEntry, AuditRecord};
-pub use clips::{ClipDeclaration, ClipRow};
+pub use clips::{ClipDeclaration, ClipRow, DiscardedClip};
 pub use contacts::{ContactRow, NewContact, NewRecipient, RecipientRow};
 pub use directory::DirectorySnapshot;
 pub use grants::GrantRow;

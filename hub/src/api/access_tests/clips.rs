@@ -242,3 +242,47 @@ async fn clips_are_refused_where_the_customer_does_not_share_them_and_to_other_c
     let (status, _, _) = fetch(&r, "/api/v1/clips/not-a-uuid", None, &owner).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
 }
+
+#[tokio::test]
+async fn a_clip_the_unit_discarded_is_shown_with_its_reason_so_nobody_waits_for_it() {
+    let r = rig();
+    let Cast { owner, site, .. } = r.cast().await;
+    let (alarm, _) = alarm_with_clip(&r, &site, b"clip bytes").await;
+    let gate = CameraId::from_uuid(uuid::Uuid::from_bytes([0xcb; 16]));
+    let now = r.clock.now() + jiff::SignedDuration::from_secs(40);
+    let discarded = |n: u8, of: EventId| Incoming::Event {
+        unit: unit(),
+        event: Event {
+            id: EventId::v7(now, [n; 10]),
+            seq: u64::from(n),
+            at: now,
+            kind: EventKind::ClipDiscarded {
+                alarm: of,
+                camera: gate,
+                reason: "no complete frame was on disk after an unclean stop".into(),
+            },
+        },
+    };
+    let other = EventId::v7(now, [0x77; 10]);
+    Store::open(&r.dir.path().join("hub.db"))
+        .unwrap()
+        .commit(&[discarded(2, alarm), discarded(3, other)], now)
+        .unwrap();
+    let (status, _, view) = r
+        .call(
+            "GET",
+            &format!("/api/v1/alarms/{alarm}"),
+            None,
+            Auth::Cookie(&owner),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{view}");
+    assert_eq!(view["clips"].as_array().unwrap().len(), 1);
+    let lost = view["clips_discarded"].as_array().unwrap();
+    assert_eq!(lost.len(), 1, "only this alarm's: {view}");
+    assert_eq!(lost[0]["camera"], gate.to_string());
+    assert!(
+        lost[0]["reason"].as_str().unwrap().contains("unclean stop"),
+        "{view}"
+    );
+}
