@@ -31,23 +31,13 @@ const KEYINT: usize = 15;
 /// every `KEYINT`, as the ingest hands them over (AVC access units, each
 /// keyframe with its parameter sets), stamped from `at`.
 fn h264_frames(at: Timestamp) -> Vec<Frame> {
-    gst::init().unwrap();
-    let pipeline = gst::parse::launch(&format!(
+    let samples = pull_all(&format!(
         "videotestsrc num-buffers={FRAMES} ! video/x-raw,width=320,height=240,framerate=15/1 \
          ! x264enc key-int-max={KEYINT} tune=zerolatency threads=1 bitrate=300 \
-         ! h264parse ! video/x-h264,stream-format=avc,alignment=au ! appsink name=out sync=false"
-    ))
-    .unwrap()
-    .downcast::<gst::Pipeline>()
-    .unwrap();
-    let sink = pipeline
-        .by_name("out")
-        .unwrap()
-        .downcast::<gst_app::AppSink>()
-        .unwrap();
-    pipeline.set_state(gst::State::Playing).unwrap();
+         ! h264parse ! video/x-h264,stream-format=avc,alignment=au"
+    ));
     let mut frames = Vec::new();
-    while let Ok(sample) = sink.pull_sample() {
+    for sample in samples {
         let caps = sample.caps().unwrap().structure(0).unwrap().to_owned();
         let record = caps.get::<gst::Buffer>("codec_data").unwrap();
         let params = parse_avcc(&record.map_readable().unwrap()).unwrap();
@@ -60,10 +50,28 @@ fn h264_frames(at: Timestamp) -> Vec<Frame> {
             Frame::key(instant, params, data)
         });
     }
-    pipeline.set_state(gst::State::Null).unwrap();
     assert_eq!(frames.len(), FRAMES);
     assert!(frames[0].is_key() && frames[KEYINT].is_key());
     frames
+}
+
+/// Every sample the pipeline `description` (ending in an appsink it gets
+/// added) produces, until its end.
+fn pull_all(description: &str) -> Vec<gst::Sample> {
+    gst::init().unwrap();
+    let pipeline = gst::parse::launch(&format!("{description} ! appsink name=out sync=false"))
+        .unwrap()
+        .downcast::<gst::Pipeline>()
+        .unwrap();
+    let sink = pipeline
+        .by_name("out")
+        .unwrap()
+        .downcast::<gst_app::AppSink>()
+        .unwrap();
+    pipeline.set_state(gst::State::Playing).unwrap();
+    let samples = std::iter::from_fn(|| sink.pull_sample().ok()).collect();
+    pipeline.set_state(gst::State::Null).unwrap();
+    samples
 }
 
 /// An instant as the index keeps it (milliseconds).
@@ -198,25 +206,13 @@ fn the_recovered_clip_holds_the_journaled_frames_byte_for_byte() {
     recover(&mut unit.store, &unit.clips).unwrap();
 
     // Demux the MP4 and compare its samples with the frames.
-    let pipeline = gst::parse::launch(&format!(
-        "filesrc location={} ! qtdemux ! video/x-h264 ! appsink name=out sync=false",
+    let samples: Vec<Vec<u8>> = pull_all(&format!(
+        "filesrc location={} ! qtdemux ! video/x-h264",
         unit.file(id, "mp4").display()
     ))
-    .unwrap()
-    .downcast::<gst::Pipeline>()
-    .unwrap();
-    let sink = pipeline
-        .by_name("out")
-        .unwrap()
-        .downcast::<gst_app::AppSink>()
-        .unwrap();
-    pipeline.set_state(gst::State::Playing).unwrap();
-    let mut samples = Vec::new();
-    while let Ok(sample) = sink.pull_sample() {
-        let buffer = sample.buffer().unwrap();
-        samples.push(buffer.map_readable().unwrap().to_vec());
-    }
-    pipeline.set_state(gst::State::Null).unwrap();
+    .iter()
+    .map(|s| s.buffer().unwrap().map_readable().unwrap().to_vec())
+    .collect();
     assert_eq!(samples.len(), frames.len());
     for (n, (sample, frame)) in samples.iter().zip(&frames).enumerate() {
         assert_eq!(&sample[..], &frame.data()[..], "frame {n}");
