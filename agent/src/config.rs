@@ -89,8 +89,14 @@ pub struct AgentConfig {
 pub struct CameraEntry {
     /// Its id (the hub's name for it).
     pub id: picket_proto::ids::CameraId,
-    /// `rtsp://host:port/path`.
-    pub url: String,
+    /// `rtsp://host:port/path` (or `rtsps://`), for a network camera.
+    #[serde(default)]
+    pub url: Option<String>,
+    /// Or a camera on the unit itself: an absolute path to a V4L2 device
+    /// that gives H.264, or a pipe carrying an H.264/H.265 elementary
+    /// stream (a camera daemon's output).
+    #[serde(default)]
+    pub device: Option<PathBuf>,
     /// RTSP user, if the camera asks for one.
     #[serde(default)]
     pub user: Option<String>,
@@ -313,12 +319,29 @@ impl AgentConfig {
                     camera.id
                 )));
             }
-            if !(camera.url.starts_with("rtsp://") || camera.url.starts_with("rtsps://")) {
-                return Err(ConfigError::Invalid(format!(
-                    "camera {}: url must be rtsp:// or rtsps://, not {:?}",
-                    camera.id,
-                    camera.url.split('@').next_back().unwrap_or_default()
-                )));
+            match (&camera.url, &camera.device) {
+                (Some(url), None) if url.starts_with("rtsp://") || url.starts_with("rtsps://") => {}
+                (Some(url), None) => {
+                    return Err(ConfigError::Invalid(format!(
+                        "camera {}: url must be rtsp:// or rtsps://, not {:?}",
+                        camera.id,
+                        url.split('@').next_back().unwrap_or_default()
+                    )));
+                }
+                (None, Some(device)) if device.is_absolute() => {}
+                (None, Some(device)) => {
+                    return Err(ConfigError::Invalid(format!(
+                        "camera {}: device must be an absolute path, not {}",
+                        camera.id,
+                        device.display()
+                    )));
+                }
+                _ => {
+                    return Err(ConfigError::Invalid(format!(
+                        "camera {}: give either url (a network camera) or device (one on the unit)",
+                        camera.id
+                    )));
+                }
             }
             if camera.latency_ms > MAX_CAMERA_LATENCY_MS {
                 return Err(ConfigError::Invalid(format!(
@@ -426,9 +449,17 @@ sim_socket = "sim.sock"
             ),
             camera(b, "rtsps://10.0.0.6/s1", "")
         );
+        let device =
+            |id: &str, path: &str| format!("\n[[camera]]\nid = \"{id}\"\ndevice = \"{path}\"\n");
         let c = AgentConfig::parse(&ok).unwrap();
         c.validate().unwrap();
         assert_eq!((c.cameras[0].latency_ms, c.cameras[1].latency_ms), (90, 0));
+        let local = AgentConfig::parse(&format!("{SAMPLE}{}", device(a, "/dev/video0"))).unwrap();
+        local.validate().unwrap();
+        assert_eq!(
+            local.cameras[0].device.as_deref(),
+            Some(Path::new("/dev/video0"))
+        );
         for (text, says) in [
             (
                 format!(
@@ -448,6 +479,14 @@ sim_socket = "sim.sock"
             (
                 format!("{SAMPLE}{}", camera(a, "rtsp://x/1", "latency_ms = 9000")),
                 "latency_ms",
+            ),
+            (format!("{SAMPLE}{}", device(a, "video0")), "absolute path"),
+            (
+                format!(
+                    "{SAMPLE}{}",
+                    camera(a, "rtsp://x/1", "device = \"/dev/video0\"")
+                ),
+                "either url",
             ),
             (
                 format!("{SAMPLE}{}", camera(a, "rtsp://x/1", "user = \"u\"")),

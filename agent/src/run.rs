@@ -182,7 +182,17 @@ fn start_clips(
     let mut recorders = Vec::new();
     for camera in &config.cameras {
         let plan = ClipPlan::new(rules, limits).map_err(|e| StartError::Clips(e.to_string()))?;
-        let mut ingest = IngestConfig::new(&camera.url);
+        let source = match (&camera.url, &camera.device) {
+            (Some(url), _) => url.clone(),
+            (None, Some(device)) => device.to_string_lossy().into_owned(),
+            (None, None) => {
+                return Err(StartError::Clips(format!(
+                    "camera {} has neither url nor device",
+                    camera.id
+                )));
+            }
+        };
+        let mut ingest = IngestConfig::new(source);
         ingest.camera_latency = jiff::SignedDuration::from_millis(i64::from(camera.latency_ms));
         if let (Some(user), Some(password)) = (&camera.user, &camera.password) {
             ingest.credentials = Some(Credentials {

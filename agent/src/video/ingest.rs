@@ -57,6 +57,11 @@ use tokio::sync::mpsc;
 
 use super::frame::{Codec, Frame, ParameterSets, minus};
 use super::hvcc::parse_hvcc;
+use std::os::fd::{AsRawFd, OwnedFd};
+use std::path::Path;
+
+/// The character-device major number of Video4Linux devices.
+const V4L2_MAJOR: u32 = 81;
 
 /// Credentials for the camera's RTSP server (basic or digest auth).
 #[derive(Clone, PartialEq, Eq)]
@@ -79,7 +84,9 @@ impl fmt::Debug for Credentials {
 /// How to read one camera.
 #[derive(Clone, Debug)]
 pub struct IngestConfig {
-    /// `rtsp://host:port/path` (credentials may be in it, or below).
+    /// `rtsp://host:port/path` (credentials may be in it, or below), or the
+    /// absolute path of a camera on the unit itself: a V4L2 device that
+    /// gives H.264, or a pipe carrying an H.264/H.265 elementary stream.
     pub url: String,
     /// Credentials, passed to `rtspsrc` as `user-id`/`user-pw`.
     pub credentials: Option<Credentials>,
@@ -231,6 +238,7 @@ impl Ingest {
         let (events, receiver) = mpsc::channel(config.channel.max(1));
         let stop = Arc::new(AtomicBool::new(false));
         let worker = Worker {
+            pipe: std::cell::OnceCell::new(),
             config,
             events,
             stop: Arc::clone(&stop),
@@ -271,6 +279,10 @@ struct Worker {
     config: IngestConfig,
     events: mpsc::Sender<IngestEvent>,
     stop: Arc<AtomicBool>,
+    /// A pipe camera, opened once for the worker's life (read and write,
+    /// so opening never blocks and its writer never finds the pipe
+    /// without a reader while a pipeline is rebuilt).
+    pipe: std::cell::OnceCell<OwnedFd>,
 }
 
 /// How often the thread looks at the stop flag and the bus.
@@ -284,7 +296,7 @@ impl Worker {
         loop {
             let mut got_frames = false;
             let ended = match self.build() {
-                Ok(pipeline) => {
+                Ok((pipeline, _device)) => {
                     let ended = self.stream(&pipeline, &mut lost, &mut got_frames);
                     let _ = pipeline.set_state(gst::State::Null);
                     ended
@@ -315,7 +327,12 @@ impl Worker {
     }
 
     /// The pipeline for one connection, playing.
-    fn build(&self) -> Result<gst::Pipeline, String> {
+    /// The pipeline for one connection, playing, and the device's file
+    /// descriptor it reads (kept open while it runs).
+    fn build(&self) -> Result<(gst::Pipeline, Option<OwnedFd>), String> {
+        if self.config.url.starts_with('/') {
+            return self.build_device(Path::new(&self.config.url));
+        }
         let make = |name: &str| {
             gst::ElementFactory::make(name)
                 .build()
@@ -361,8 +378,8 @@ impl Worker {
             }
             let encoding = rtp.get::<&str>("encoding-name").unwrap_or("");
             let linked = match encoding.to_ascii_uppercase().as_str() {
-                "H264" => link_branch(&pipeline, pad, &sink_pad, Codec::H264),
-                "H265" => link_branch(&pipeline, pad, &sink_pad, Codec::H265),
+                "H264" => link_branch(&pipeline, pad, &sink_pad, Codec::H264, true),
+                "H265" => link_branch(&pipeline, pad, &sink_pad, Codec::H265, true),
                 _ => Err(format!(
                     "the camera sends {encoding:?} video: only H.264 and H.265 are read"
                 )),
@@ -377,7 +394,125 @@ impl Worker {
         pipeline
             .set_state(gst::State::Playing)
             .map_err(|e| format!("starting the pipeline: {e}"))?;
-        Ok(pipeline)
+        Ok((pipeline, None))
+    }
+
+    /// A camera on the unit itself: a V4L2 capture device that gives H.264
+    /// (`v4l2src`), or a pipe or character device carrying an H.264/H.265
+    /// elementary stream (a camera daemon's output; the codec is found by
+    /// `typefind`). The pipe stays open across pipelines (see
+    /// [`Worker::pipe`]): a writer that stops is a stall, i.e. camera loss;
+    /// when one writes again, frames come and the camera is restored.
+    fn build_device(&self, path: &Path) -> Result<(gst::Pipeline, Option<OwnedFd>), String> {
+        use std::os::unix::fs::{FileTypeExt, MetadataExt};
+        let shown = path.display();
+        let meta = std::fs::metadata(path).map_err(|e| format!("camera device {shown}: {e}"))?;
+        let make = |name: &str| {
+            if gst::ElementFactory::find(name).is_none() {
+                return Err(format!(
+                    "GStreamer element {name} is not installed (deploy/setup.sh installs it)"
+                ));
+            }
+            gst::ElementFactory::make(name)
+                .build()
+                .map_err(|e| format!("making {name}: {e}"))
+        };
+        let sink = gst_app::AppSink::builder()
+            .sync(false)
+            .max_buffers(self.config.queue.max(1))
+            .drop(false)
+            .build();
+        let sink_pad = sink
+            .static_pad("sink")
+            .ok_or_else(|| "appsink has no sink pad".to_string())?;
+        let pipeline = gst::Pipeline::new();
+        pipeline
+            .add(&sink)
+            .map_err(|e| format!("assembling the pipeline: {e}"))?;
+        let is_v4l2 =
+            meta.file_type().is_char_device() && rustix::fs::major(meta.rdev()) == V4L2_MAJOR;
+        let device = if is_v4l2 {
+            let source = make("v4l2src")?;
+            source.set_property("device", path.to_string_lossy().as_ref());
+            let filter = gst::ElementFactory::make("capsfilter")
+                .property("caps", gst::Caps::builder("video/x-h264").build())
+                .build()
+                .map_err(|e| format!("making capsfilter: {e}"))?;
+            pipeline
+                .add_many([&source, &filter])
+                .map_err(|e| format!("assembling the pipeline: {e}"))?;
+            source
+                .link(&filter)
+                .map_err(|e| format!("{shown} gives no H.264: {e}"))?;
+            let pad = filter
+                .static_pad("src")
+                .ok_or_else(|| "capsfilter has no src pad".to_string())?;
+            link_branch(&pipeline, &pad, &sink_pad, Codec::H264, false)?;
+            None
+        } else {
+            if self.pipe.get().is_none() {
+                let opened = rustix::fs::open(
+                    path,
+                    rustix::fs::OFlags::RDWR | rustix::fs::OFlags::CLOEXEC,
+                    rustix::fs::Mode::empty(),
+                )
+                .map_err(|e| format!("opening camera device {shown}: {e}"))?;
+                let _ = self.pipe.set(opened);
+            }
+            let fd = self
+                .pipe
+                .get()
+                .ok_or_else(|| format!("camera device {shown} is not open"))?
+                .try_clone()
+                .map_err(|e| format!("camera device {shown}: {e}"))?;
+            let source = make("fdsrc")?;
+            source.set_property("fd", fd.as_raw_fd());
+            let find = make("typefind")?;
+            pipeline
+                .add_many([&source, &find])
+                .map_err(|e| format!("assembling the pipeline: {e}"))?;
+            source
+                .link(&find)
+                .map_err(|e| format!("linking the pipeline: {e}"))?;
+            let weak = pipeline.downgrade();
+            let device = path.display().to_string();
+            find.connect("have-type", false, move |args| {
+                let (Some(pipeline), Some(find), Some(caps)) = (
+                    weak.upgrade(),
+                    args.first().and_then(|v| v.get::<gst::Element>().ok()),
+                    args.get(2).and_then(|v| v.get::<gst::Caps>().ok()),
+                ) else {
+                    return None;
+                };
+                let name = caps.structure(0).map(|s| s.name().to_string()).unwrap_or_default();
+                let linked = match name.as_str() {
+                    "video/x-h264" => Ok(Codec::H264),
+                    "video/x-h265" => Ok(Codec::H265),
+                    other => Err(format!(
+                        "{device} carries {other:?}: only H.264 and H.265 elementary streams are read"
+                    )),
+                }
+                .and_then(|codec| {
+                    let pad = find
+                        .static_pad("src")
+                        .ok_or_else(|| "typefind has no src pad".to_string())?;
+                    link_branch(&pipeline, &pad, &sink_pad, codec, false)
+                });
+                if let Err(reason) = linked {
+                    let error =
+                        gst::message::Error::builder(gst::StreamError::CodecNotFound, &reason)
+                            .src(&find)
+                            .build();
+                    let _ = find.post_message(error);
+                }
+                None
+            });
+            Some(fd)
+        };
+        pipeline
+            .set_state(gst::State::Playing)
+            .map_err(|e| format!("starting the pipeline: {e}"))?;
+        Ok((pipeline, device))
     }
 
     /// Pulls frames until loss or stop.
@@ -482,14 +617,18 @@ fn branch_elements(codec: Codec) -> [&'static str; 4] {
 }
 
 /// Adds `depay → parse → capsfilter` for `codec` between the camera's
-/// stream `pad` and the appsink's pad, playing.
+/// stream `pad` and the appsink's pad, playing (`identity` in place of the
+/// depayloader for an elementary stream).
 fn link_branch(
     pipeline: &gst::Pipeline,
     pad: &gst::Pad,
     sink_pad: &gst::Pad,
     codec: Codec,
+    depayload: bool,
 ) -> Result<(), String> {
     let [depay, parse, media, format] = branch_elements(codec);
+    // An elementary stream (a device) needs no depayloader: parse it.
+    let depay = if depayload { depay } else { "identity" };
     let make = |name: &str| {
         if gst::ElementFactory::find(name).is_none() {
             return Err(format!(
