@@ -24,6 +24,7 @@ pub mod codec;
 pub mod disarm;
 pub mod ids;
 pub mod level;
+pub mod media;
 pub mod message;
 pub mod position;
 pub mod relocation;
