@@ -20,6 +20,7 @@ pub mod clock;
 pub mod config;
 pub mod front;
 pub mod ingest;
+pub mod live;
 pub mod mail;
 pub mod publisher;
 pub mod reports;

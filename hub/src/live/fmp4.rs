@@ -1,0 +1,1 @@
+//! Fragmented MP4 for live view (being written).

@@ -1,0 +1,11 @@
+//! Live view at the hub: one upstream per camera from its unit, fanned out
+//! to every viewer (issue 7, in progress).
+//!
+//! - [`relay`]: **pure** fan-out of one camera's stream — the latest GOP
+//!   for a new viewer, bounded per-viewer queues, slow viewers dropped to
+//!   the next keyframe or disconnected, the linger after the last viewer.
+//! - [`fmp4`]: **pure** fragmented MP4 (init segment + one fragment per
+//!   frame) from media frames, for Media Source Extensions in browsers.
+
+pub mod fmp4;
+pub mod relay;

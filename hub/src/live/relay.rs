@@ -1,0 +1,1 @@
+//! The live relay core (being written).
