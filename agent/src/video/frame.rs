@@ -308,3 +308,54 @@ pub(crate) fn minus(at: Timestamp, d: SignedDuration) -> Timestamp {
 pub(crate) fn plus(at: Timestamp, d: SignedDuration) -> Timestamp {
     at.saturating_add(d).unwrap_or(Timestamp::MAX)
 }
+
+impl From<&Frame> for picket_proto::media::MediaFrame {
+    /// The frame as a media record carries it (payload and parameter sets
+    /// shared, not copied).
+    fn from(frame: &Frame) -> picket_proto::media::MediaFrame {
+        use picket_proto::media::VideoCodec;
+        let parameter_sets = match frame.parameter_sets() {
+            Some(ParameterSets::H264 { sps, pps }) => vec![sps.clone(), pps.clone()],
+            Some(ParameterSets::H265 { vps, sps, pps }) => {
+                vec![vps.clone(), sps.clone(), pps.clone()]
+            }
+            None => Vec::new(),
+        };
+        picket_proto::media::MediaFrame {
+            codec: match frame.codec() {
+                Codec::H264 => VideoCodec::H264,
+                Codec::H265 => VideoCodec::H265,
+            },
+            captured_at: frame.captured_at(),
+            parameter_sets,
+            data: frame.data().clone(),
+        }
+    }
+}
+
+impl TryFrom<picket_proto::media::MediaFrame> for Frame {
+    type Error = &'static str;
+
+    /// A media record's frame back (a record's keyframe always has its
+    /// codec's parameter sets: `picket_proto::media::decode` checks).
+    fn try_from(m: picket_proto::media::MediaFrame) -> Result<Frame, &'static str> {
+        use picket_proto::media::VideoCodec;
+        let codec = match m.codec {
+            VideoCodec::H264 => Codec::H264,
+            VideoCodec::H265 => Codec::H265,
+        };
+        if !m.is_key() {
+            return Ok(Frame::delta(m.captured_at, codec, m.data));
+        }
+        let params = match (
+            codec,
+            <[Bytes; 2]>::try_from(m.parameter_sets.clone()),
+            <[Bytes; 3]>::try_from(m.parameter_sets),
+        ) {
+            (Codec::H264, Ok([sps, pps]), _) => ParameterSets::H264 { sps, pps },
+            (Codec::H265, _, Ok([vps, sps, pps])) => ParameterSets::H265 { vps, sps, pps },
+            _ => return Err("a keyframe without its codec's parameter sets"),
+        };
+        Ok(Frame::key(m.captured_at, params, m.data))
+    }
+}

@@ -8,30 +8,22 @@
 //! unclean stop, recovery muxes the journal's intact frames into the clip
 //! the unit would have written had the alarm ended there.
 //!
-//! ```text
-//! file    = "PKTCLIP1" record*
-//! record  = len:u32le crc32(payload):u32le payload          (len = payload bytes)
-//! payload = flags:u8 (bit 0 key) codec:u8 (0 H.264, 1 H.265)
-//!           captured_at:i64le (ns since the epoch)
-//!           [key only: sets:u8 (len:u32le bytes)*  — SPS, PPS or VPS, SPS, PPS]
-//!           data (the access unit, to the end of the payload)
-//! ```
+//! The file is `PKTCLIP1` followed by media records
+//! ([`picket_proto::media`]: length, CRC-32, the frame), the format the
+//! live uplink uses too.
 //!
 //! Reading stops at the first record that is short or fails its checksum
 //! (the tail a power cut tore); everything before it is intact.
 
 use std::fs::File;
-use std::io::{BufReader, BufWriter, Read, Write};
+use std::io::{BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
 
-use bytes::Bytes;
-use jiff::Timestamp;
+use picket_proto::media::{self, MediaFrame};
 
-use super::frame::{Codec, Frame, FrameKind, ParameterSets};
+use super::frame::Frame;
 
 const MAGIC: &[u8; 8] = b"PKTCLIP1";
-/// No record is larger than this (a frame of the largest clip chunk).
-const MAX_RECORD: u32 = 64 << 20;
 
 /// A journal could not be written or read.
 #[derive(Debug, thiserror::Error)]
@@ -77,17 +69,17 @@ impl JournalWriter {
         if frame.is_key() {
             self.sync()?;
         }
-        let payload = encode(frame);
-        let io = |source| JournalError::Io {
+        let mut record = Vec::with_capacity(frame.data().len() + 64);
+        media::encode(&MediaFrame::from(frame), &mut record).map_err(|e| JournalError::Io {
             path: self.path.clone(),
-            source,
-        };
-        let len = u32::try_from(payload.len()).unwrap_or(u32::MAX);
-        self.file.write_all(&len.to_le_bytes()).map_err(io)?;
+            source: std::io::Error::new(std::io::ErrorKind::InvalidInput, e),
+        })?;
         self.file
-            .write_all(&crc32fast::hash(&payload).to_le_bytes())
-            .map_err(io)?;
-        self.file.write_all(&payload).map_err(io)
+            .write_all(&record)
+            .map_err(|source| JournalError::Io {
+                path: self.path.clone(),
+                source,
+            })
     }
 
     /// Writes out and syncs what was appended.
@@ -113,74 +105,16 @@ impl JournalWriter {
     }
 }
 
-fn encode(frame: &Frame) -> Vec<u8> {
-    let mut out = Vec::with_capacity(frame.data().len() + 64);
-    out.push(u8::from(matches!(frame.kind(), FrameKind::Key(_))));
-    out.push(match frame.codec() {
-        Codec::H264 => 0,
-        Codec::H265 => 1,
-    });
-    let nanos = i64::try_from(frame.captured_at().as_nanosecond()).unwrap_or(i64::MAX);
-    out.extend_from_slice(&nanos.to_le_bytes());
-    if let Some(sets) = frame.parameter_sets() {
-        let list: Vec<&Bytes> = match sets {
-            ParameterSets::H264 { sps, pps } => vec![sps, pps],
-            ParameterSets::H265 { vps, sps, pps } => vec![vps, sps, pps],
-        };
-        out.push(list.len() as u8);
-        for set in list {
-            out.extend_from_slice(&(set.len() as u32).to_le_bytes());
-            out.extend_from_slice(set);
-        }
-    }
-    out.extend_from_slice(frame.data());
-    out
-}
-
-fn decode(payload: &[u8]) -> Option<Frame> {
-    let (&flags, rest) = payload.split_first()?;
-    let (&codec, rest) = rest.split_first()?;
-    let codec = match codec {
-        0 => Codec::H264,
-        1 => Codec::H265,
-        _ => return None,
-    };
-    let (nanos, mut rest) = rest.split_at_checked(8)?;
-    let at =
-        Timestamp::from_nanosecond(i128::from(i64::from_le_bytes(nanos.try_into().ok()?))).ok()?;
-    if flags & 1 == 0 {
-        return Some(Frame::delta(at, codec, Bytes::copy_from_slice(rest)));
-    }
-    let (&count, tail) = rest.split_first()?;
-    rest = tail;
-    let mut sets = Vec::with_capacity(usize::from(count));
-    for _ in 0..count {
-        let (len, tail) = rest.split_at_checked(4)?;
-        let len = u32::from_le_bytes(len.try_into().ok()?) as usize;
-        let (set, tail) = tail.split_at_checked(len)?;
-        sets.push(Bytes::copy_from_slice(set));
-        rest = tail;
-    }
-    let params = match (codec, sets.as_slice()) {
-        (Codec::H264, [sps, pps]) => ParameterSets::H264 {
-            sps: sps.clone(),
-            pps: pps.clone(),
-        },
-        (Codec::H265, [vps, sps, pps]) => ParameterSets::H265 {
-            vps: vps.clone(),
-            sps: sps.clone(),
-            pps: pps.clone(),
-        },
-        _ => return None,
-    };
-    Some(Frame::key(at, params, Bytes::copy_from_slice(rest)))
-}
-
 /// Reads a journal's intact frames one at a time; stops at the end or at
 /// the first torn or corrupt record ([`JournalReader::torn`] says which).
 #[derive(Debug)]
 pub struct JournalReader {
-    file: BufReader<File>,
+    file: File,
+    /// Read but not yet decoded.
+    buffer: Vec<u8>,
+    /// Where the undecoded bytes start in `buffer`.
+    at: usize,
+    eof: bool,
     torn: bool,
 }
 
@@ -191,18 +125,23 @@ impl JournalReader {
             path: path.to_path_buf(),
             source,
         };
-        let mut file = BufReader::with_capacity(256 << 10, File::open(path).map_err(io)?);
+        let mut file = File::open(path).map_err(io)?;
         let mut magic = [0u8; 8];
-        match file.read_exact(&mut magic) {
-            Ok(()) if &magic == MAGIC => {}
-            Ok(()) => return Err(JournalError::NotAJournal(path.to_path_buf())),
+        let got = read_full(&mut file, &mut magic).map_err(io)?;
+        let mut reader = JournalReader {
+            file,
+            buffer: Vec::new(),
+            at: 0,
+            eof: false,
+            torn: false,
+        };
+        if got < magic.len() {
             // Cut before its header: a journal with no frames.
-            Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => {
-                return Ok(JournalReader { file, torn: true });
-            }
-            Err(e) => return Err(io(e)),
+            reader.torn = true;
+        } else if &magic != MAGIC {
+            return Err(JournalError::NotAJournal(path.to_path_buf()));
         }
-        Ok(JournalReader { file, torn: false })
+        Ok(reader)
     }
 
     /// Whether reading stopped at a torn or corrupt record rather than a
@@ -211,33 +150,26 @@ impl JournalReader {
         self.torn
     }
 
-    fn record(&mut self) -> Option<Frame> {
-        let mut head = [0u8; 8];
-        match read_full(&mut self.file, &mut head) {
-            // A clean end: no byte of a next record.
-            Ok(0) => return None,
-            Ok(8) => {}
-            _ => {
-                self.torn = true;
-                return None;
-            }
+    /// Reads more of the file into the buffer; false at its end.
+    fn fill(&mut self) -> bool {
+        if self.eof {
+            return false;
         }
-        let len = u32::from_le_bytes([head[0], head[1], head[2], head[3]]);
-        let crc = u32::from_le_bytes([head[4], head[5], head[6], head[7]]);
-        if len > MAX_RECORD {
-            self.torn = true;
-            return None;
+        self.buffer.drain(..self.at);
+        self.at = 0;
+        let start = self.buffer.len();
+        self.buffer.resize(start + READ_CHUNK, 0);
+        let got = read_full(&mut self.file, &mut self.buffer[start..]).unwrap_or(0);
+        self.buffer.truncate(start + got);
+        if got == 0 {
+            self.eof = true;
         }
-        let mut payload = vec![0u8; len as usize];
-        if self.file.read_exact(&mut payload).is_err() || crc32fast::hash(&payload) != crc {
-            self.torn = true;
-            return None;
-        }
-        let frame = decode(&payload);
-        self.torn = frame.is_none();
-        frame
+        got > 0
     }
 }
+
+/// How much of the file is read at a time.
+const READ_CHUNK: usize = 256 << 10;
 
 /// Reads until `buf` is full or the end; how many bytes it read.
 fn read_full(file: &mut impl Read, buf: &mut [u8]) -> std::io::Result<usize> {
@@ -257,16 +189,36 @@ impl Iterator for JournalReader {
     type Item = Frame;
 
     fn next(&mut self) -> Option<Frame> {
-        if self.torn {
-            return None;
+        while !self.torn {
+            match media::decode(&self.buffer[self.at..]) {
+                Ok(Some((frame, used))) => {
+                    self.at += used;
+                    match Frame::try_from(frame) {
+                        Ok(frame) => return Some(frame),
+                        Err(_) => self.torn = true,
+                    }
+                }
+                Ok(None) => {
+                    if !self.fill() {
+                        // The end: clean only if nothing is left over.
+                        self.torn = self.at < self.buffer.len();
+                        return None;
+                    }
+                }
+                Err(_) => self.torn = true,
+            }
         }
-        self.record()
+        None
     }
 }
 
 #[cfg(test)]
 mod tests {
+    use bytes::Bytes;
+    use jiff::Timestamp;
+
     use super::*;
+    use crate::video::frame::{Codec, ParameterSets};
 
     fn frames() -> Vec<Frame> {
         let at = Timestamp::from_second(1_800_000_000).unwrap();
