@@ -72,6 +72,30 @@ pub struct Core {
     clips_over_quota: u64,
     /// The clip settings applied (the recorders follow them).
     clip_settings: watch::Sender<picket_proto::message::ClipSettings>,
+    /// The cameras live view may ask for, and where to hand the requests.
+    live: Option<(
+        Vec<CameraId>,
+        tokio::sync::mpsc::UnboundedSender<LiveRequest>,
+    )>,
+}
+
+/// A live view the hub asked for, for the cameras' task to carry out.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LiveRequest {
+    /// Send `camera` to the relay at `relay` as `stream`.
+    Start {
+        /// Which camera.
+        camera: CameraId,
+        /// The stream the relay expects.
+        stream: picket_proto::ids::StreamId,
+        /// The relay (`https://host:port`).
+        relay: String,
+    },
+    /// Stop sending `stream`.
+    Stop {
+        /// The stream.
+        stream: picket_proto::ids::StreamId,
+    },
 }
 
 impl OutboxRows for Store {
@@ -129,6 +153,7 @@ impl Core {
             clips_pending: 0,
             clips_over_quota: 0,
             clip_settings,
+            live: None,
         })
     }
 
@@ -138,6 +163,16 @@ impl Core {
         notices: tokio::sync::mpsc::UnboundedSender<crate::clips::recorder::AlarmNotice>,
     ) {
         self.alarm_notices = Some(notices);
+    }
+
+    /// Lets the hub start and stop live view of `cameras`: its commands go
+    /// to `requests`.
+    pub fn enable_live(
+        &mut self,
+        cameras: Vec<CameraId>,
+        requests: tokio::sync::mpsc::UnboundedSender<LiveRequest>,
+    ) {
+        self.live = Some((cameras, requests));
     }
 
     /// The clip settings applied now and from now on (a new config from
@@ -373,9 +408,37 @@ impl Core {
                 self.report_state().await;
                 CommandOutcome::Done
             }
-            CommandAction::LiveViewStart { .. } | CommandAction::LiveViewStop { .. } => {
-                CommandOutcome::Failed("this unit has no live view yet".into())
+            CommandAction::LiveViewStart {
+                camera,
+                stream,
+                relay,
+            } => {
+                let request = LiveRequest::Start {
+                    camera: *camera,
+                    stream: *stream,
+                    relay: relay.clone(),
+                };
+                match &self.live {
+                    None => CommandOutcome::Failed("this unit has no cameras".into()),
+                    Some((cameras, _)) if !cameras.contains(camera) => {
+                        CommandOutcome::Failed(format!("this unit has no camera {camera}"))
+                    }
+                    Some(_) if !relay.starts_with("https://") => {
+                        CommandOutcome::Failed(format!("relay {relay:?} is not an https:// URL"))
+                    }
+                    Some((_, requests)) => match requests.send(request) {
+                        Ok(()) => CommandOutcome::Done,
+                        Err(_) => CommandOutcome::Failed("the cameras are not running".into()),
+                    },
+                }
             }
+            CommandAction::LiveViewStop { stream, .. } => match &self.live {
+                None => CommandOutcome::Failed("this unit has no cameras".into()),
+                Some((_, requests)) => {
+                    let _ = requests.send(LiveRequest::Stop { stream: *stream });
+                    CommandOutcome::Done
+                }
+            },
             _ => CommandOutcome::Unsupported,
         }
     }

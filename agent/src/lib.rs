@@ -21,6 +21,7 @@ pub mod config;
 pub mod core;
 pub mod hardware;
 pub mod link;
+pub mod live;
 pub mod outbox;
 pub mod plan;
 pub mod run;

@@ -79,12 +79,14 @@ pub async fn run(
     } else {
         let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
         core.notify_alarms(tx);
+        let (live_tx, live_rx) = tokio::sync::mpsc::unbounded_channel();
+        core.enable_live(config.cameras.iter().map(|c| c.id).collect(), live_tx);
         recover_clips(&config, &news_tx).await?;
         Some(start_clips(
             &config,
             core.clip_settings(),
             clock.clone(),
-            rx,
+            (rx, live_rx),
             news_tx,
         )?)
     };
@@ -119,6 +121,49 @@ pub async fn run(
     }
     tracing::info!("agent stopped");
     Ok(())
+}
+
+/// Carries out a live-view request: a camera's frames to a new uplink
+/// (dialling out to the relay), or the end of one.
+fn start_or_stop_live(
+    request: crate::core::LiveRequest,
+    cameras: &[picket_proto::ids::CameraId],
+    recorders: &[crate::clips::recorder::Recorder],
+    tls: &Arc<rustls::ClientConfig>,
+) {
+    use crate::core::LiveRequest;
+    match request {
+        LiveRequest::Start {
+            camera,
+            stream,
+            relay,
+        } => {
+            let Some(recorder) = cameras
+                .iter()
+                .position(|c| *c == camera)
+                .and_then(|n| recorders.get(n))
+            else {
+                tracing::warn!(%camera, "live view of a camera this unit does not have");
+                return;
+            };
+            let hub = match crate::upload::https::HubHttps::new(&relay, tls.clone()) {
+                Ok(hub) => hub,
+                Err(e) => {
+                    tracing::warn!(%stream, error = %e, "live view relay unusable");
+                    return;
+                }
+            };
+            let (frames_tx, frames) = mpsc::channel(crate::live::QUEUE_FRAMES);
+            recorder.live(stream, frames_tx);
+            tokio::spawn(async move {
+                match crate::live::send(&hub, stream, frames).await {
+                    Ok(sent) => tracing::info!(%stream, ?sent, "live stream ended"),
+                    Err(e) => tracing::info!(%stream, error = %e, "live stream ended"),
+                }
+            });
+        }
+        LiveRequest::Stop { stream } => recorders.iter().for_each(|r| r.end_live(stream)),
+    }
 }
 
 /// Before any camera is recorded: completes or discards the clips an
@@ -168,7 +213,10 @@ fn start_clips(
     config: &AgentConfig,
     mut settings: watch::Receiver<picket_proto::message::ClipSettings>,
     clock: Arc<dyn Clock>,
-    mut alarms: tokio::sync::mpsc::UnboundedReceiver<crate::clips::recorder::AlarmNotice>,
+    (mut alarms, mut live): (
+        mpsc::UnboundedReceiver<crate::clips::recorder::AlarmNotice>,
+        mpsc::UnboundedReceiver<crate::core::LiveRequest>,
+    ),
     news: mpsc::UnboundedSender<crate::clips::ClipNews>,
 ) -> Result<Clips, StartError> {
     use crate::clips::delivery::Deliverer;
@@ -214,6 +262,8 @@ fn start_clips(
             .map_err(|e| StartError::Clips(e.to_string()))?,
         );
     }
+    let cameras: Vec<picket_proto::ids::CameraId> = config.cameras.iter().map(|c| c.id).collect();
+    let live_tls = tls::client_config(&config.tls)?;
     let recorders = tokio::spawn(async move {
         loop {
             tokio::select! {
@@ -224,6 +274,9 @@ fn start_clips(
                 Ok(()) = settings.changed() => {
                     let now = *settings.borrow_and_update();
                     recorders.iter().for_each(|r| r.settings(now));
+                }
+                Some(request) = live.recv() => {
+                    start_or_stop_live(request, &cameras, &recorders, &live_tls);
                 }
             }
         }

@@ -433,3 +433,74 @@ async fn new_clip_settings_from_the_hub_reach_the_recorders_and_a_repeat_is_no_c
     r.apply(bad).await;
     assert!(!settings.has_changed().unwrap());
 }
+
+#[tokio::test]
+async fn live_view_commands_reach_the_cameras_only_for_a_camera_the_unit_has() {
+    use picket_agent::core::LiveRequest;
+    use picket_proto::ids::{CameraId, CommandId, StreamId};
+    let mut r = rig("2026-11-23T09:00Z").await;
+    r.core.connected().await;
+    while r.sent.try_recv().is_ok() {}
+    let north = CameraId::from_uuid(uuid::Uuid::from_u128(0xc1));
+    let stream = StreamId::from_uuid(uuid::Uuid::from_u128(0x5));
+    let topic = Topic::new(unit(), TopicKind::Command).to_string();
+    let start = |n: u128, camera: CameraId, relay: &str| {
+        let c = Command {
+            id: CommandId::from_uuid(uuid::Uuid::from_u128(n)),
+            issued_at: ts("2026-11-23T09:00Z"),
+            expires_at: ts("2026-11-23T09:00:10Z"),
+            action: CommandAction::LiveViewStart {
+                camera,
+                stream,
+                relay: relay.into(),
+            },
+        };
+        encode(&Envelope::new(
+            unit(),
+            ts("2026-11-23T09:00Z"),
+            Body::Command(c),
+        ))
+        .unwrap()
+    };
+    // No cameras yet.
+    r.core
+        .message(&topic, &start(1, north, "https://hub:8443"))
+        .await;
+    let (tx, mut requests) = mpsc::unbounded_channel();
+    r.core.enable_live(vec![north], tx);
+    r.core
+        .message(&topic, &start(2, north, "https://hub:8443"))
+        .await;
+    r.core
+        .message(
+            &topic,
+            &start(
+                3,
+                CameraId::from_uuid(uuid::Uuid::from_u128(0xc9)),
+                "https://hub:8443",
+            ),
+        )
+        .await;
+    r.core
+        .message(&topic, &start(4, north, "http://elsewhere:80"))
+        .await;
+    let mut outcomes = Vec::new();
+    while let Ok(out) = r.sent.try_recv() {
+        if let Body::CommandAck(ack) = picket_proto::codec::decode(&out.payload).unwrap().body {
+            outcomes.push(ack.outcome);
+        }
+    }
+    assert!(matches!(&outcomes[0], CommandOutcome::Failed(why) if why.contains("no cameras")));
+    assert_eq!(outcomes[1], CommandOutcome::Done);
+    assert!(matches!(&outcomes[2], CommandOutcome::Failed(why) if why.contains("no camera")));
+    assert!(matches!(&outcomes[3], CommandOutcome::Failed(why) if why.contains("https")));
+    assert_eq!(
+        requests.try_recv().unwrap(),
+        LiveRequest::Start {
+            camera: north,
+            stream,
+            relay: "https://hub:8443".into()
+        }
+    );
+    assert!(requests.try_recv().is_err(), "only the one it has");
+}

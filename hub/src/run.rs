@@ -79,6 +79,8 @@ pub struct Hub {
     pub clips_addr: Option<std::net::SocketAddr>,
     /// The operator token.
     pub token: String,
+    /// The live upstreams the hub expects from units (on the units' HTTPS).
+    pub upstreams: crate::live::upstream::Upstreams,
     /// The units' MQTT front.
     pub front: Front,
     stop: Arc<AtomicBool>,
@@ -168,12 +170,13 @@ pub async fn start(config: &HubConfig, clock: Arc<dyn Clock>) -> Result<Hub, Sta
     if let Err(e) = state.republish_all().await {
         tracing::error!(error = %e, "cannot republish desired configs");
     }
+    let upstreams = crate::live::upstream::Upstreams::default();
     let clips_addr = match &config.clips {
         Some(clips) => Some(
             serve_clips(
                 config,
                 clips,
-                state.clone(),
+                (state.clone(), upstreams.clone()),
                 clip_store,
                 front_stop.subscribe(),
             )
@@ -200,6 +203,7 @@ pub async fn start(config: &HubConfig, clock: Arc<dyn Clock>) -> Result<Hub, Sta
         api_addr,
         clips_addr,
         token,
+        upstreams,
         front,
         stop,
         front_stop,
@@ -208,12 +212,13 @@ pub async fn start(config: &HubConfig, clock: Arc<dyn Clock>) -> Result<Hub, Sta
     })
 }
 
-/// Serves the units' HTTPS (clip uploads) until the front stops: the same
-/// TLS as MQTT (client certificates required, unit = certificate).
+/// Serves the units' HTTPS (clip uploads, live upstreams) until the front
+/// stops: the same TLS as MQTT (client certificates required, unit =
+/// certificate).
 async fn serve_clips(
     config: &HubConfig,
     clips: &crate::config::ClipsConfig,
-    api: api::ApiState,
+    (api, upstreams): (api::ApiState, crate::live::upstream::Upstreams),
     files: Arc<dyn crate::clips::storage::ClipStore>,
     mut stop: tokio::sync::watch::Receiver<bool>,
 ) -> Result<std::net::SocketAddr, StartError> {
@@ -228,7 +233,8 @@ async fn serve_clips(
     let addr = tcp.local_addr().map_err(|e| fail(e.to_string()))?;
     let listener =
         crate::clips::listener::UnitListener::new(tcp, tls).map_err(|e| fail(e.to_string()))?;
-    let app = crate::clips::unit_api::router(crate::clips::unit_api::UnitApiState::new(api, files));
+    let app = crate::clips::unit_api::router(crate::clips::unit_api::UnitApiState::new(api, files))
+        .merge(crate::live::upstream::router(upstreams));
     tokio::spawn(async move {
         let served = axum::serve(
             listener,

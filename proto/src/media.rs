@@ -102,10 +102,13 @@ pub fn encode(frame: &MediaFrame, out: &mut Vec<u8>) -> Result<(), MediaError> {
         ));
     }
     let len = frame.record_len() - HEADER;
-    let len = u32::try_from(len)
-        .ok()
-        .filter(|l| *l <= MAX_RECORD)
-        .ok_or(MediaError::Unrecordable("the frame is over the record limit"))?;
+    let len =
+        u32::try_from(len)
+            .ok()
+            .filter(|l| *l <= MAX_RECORD)
+            .ok_or(MediaError::Unrecordable(
+                "the frame is over the record limit",
+            ))?;
     let start = out.len();
     out.extend_from_slice(&len.to_le_bytes());
     out.extend_from_slice(&[0; 4]);
@@ -286,10 +289,7 @@ mod tests {
         let mut record = (payload.len() as u32).to_le_bytes().to_vec();
         record.extend_from_slice(&crc32fast::hash(&payload).to_le_bytes());
         record.extend_from_slice(&payload);
-        assert_eq!(
-            decode(&record),
-            Err(MediaError::Malformed("unknown codec"))
-        );
+        assert_eq!(decode(&record), Err(MediaError::Malformed("unknown codec")));
         // A keyframe without its parameter sets cannot be written.
         let mut key = frames()[0].clone();
         key.parameter_sets.pop();

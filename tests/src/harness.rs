@@ -283,6 +283,11 @@ impl TestHub {
         }
     }
 
+    /// The live upstreams the hub expects from units.
+    pub fn upstreams(&self) -> &picket_hub::live::upstream::Upstreams {
+        &self.running().upstreams
+    }
+
     fn running(&self) -> &Hub {
         self.hub.as_ref().expect("the hub is running")
     }

@@ -15,7 +15,7 @@ use std::sync::mpsc as std_mpsc;
 use std::time::Duration;
 
 use jiff::Timestamp;
-use picket_proto::ids::{CameraId, EventId};
+use picket_proto::ids::{CameraId, EventId, StreamId};
 
 use picket_proto::message::CameraStatus;
 use tokio::sync::mpsc::UnboundedSender;
@@ -39,10 +39,43 @@ pub struct AlarmNotice {
 }
 
 /// What a recorder is told.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug)]
 enum Input {
     Alarm(AlarmNotice),
     Settings(ClipRules, RingLimits),
+    /// Send this camera's frames to a live stream, from its latest GOP.
+    Live(StreamId, tokio::sync::mpsc::Sender<crate::video::Frame>),
+    /// Stop sending them.
+    EndLive(StreamId),
+}
+
+/// One live stream fed by a recorder.
+struct Tap {
+    stream: StreamId,
+    frames: tokio::sync::mpsc::Sender<crate::video::Frame>,
+    /// A frame was dropped (the stream fell behind): wait for a keyframe.
+    waiting_for_key: bool,
+}
+
+impl Tap {
+    /// Offers `frame`; false once the stream has gone.
+    fn offer(&mut self, frame: &crate::video::Frame) -> bool {
+        use tokio::sync::mpsc::error::TrySendError;
+        if self.waiting_for_key && !frame.is_key() {
+            return true;
+        }
+        match self.frames.try_send(frame.clone()) {
+            Ok(()) => {
+                self.waiting_for_key = false;
+                true
+            }
+            Err(TrySendError::Full(_)) => {
+                self.waiting_for_key = true;
+                true
+            }
+            Err(TrySendError::Closed(_)) => false,
+        }
+    }
 }
 
 /// The clip rules and the camera's ring limits for `settings` (the ring's
@@ -112,6 +145,19 @@ impl Recorder {
     /// Records around an alarm.
     pub fn alarm(&self, notice: AlarmNotice) {
         let _ = self.alarms.send(Input::Alarm(notice));
+    }
+
+    /// Sends the camera's frames to `frames` — first its latest GOP (so the
+    /// stream starts with a keyframe at once), then each frame as it comes;
+    /// a stream that falls behind skips to the next keyframe. Ends when
+    /// `frames` closes or [`Recorder::end_live`].
+    pub fn live(&self, stream: StreamId, frames: tokio::sync::mpsc::Sender<crate::video::Frame>) {
+        let _ = self.alarms.send(Input::Live(stream, frames));
+    }
+
+    /// Stops sending to `stream`.
+    pub fn end_live(&self, stream: StreamId) {
+        let _ = self.alarms.send(Input::EndLive(stream));
     }
 
     /// New clip settings, from the next alarm on (refused with a log line
@@ -189,6 +235,7 @@ fn record(
         .map_err(|e| e.to_string())?;
     let mut open: Option<Open> = None;
     let mut streaming = false;
+    let mut taps: Vec<Tap> = Vec::new();
     loop {
         loop {
             match notices.try_recv() {
@@ -197,6 +244,20 @@ fn record(
                     Ok(()) => tracing::info!(%camera, ?rules, "clip settings applied"),
                     Err(e) => tracing::error!(%camera, error = %e, "clip settings refused"),
                 },
+                Ok(Input::Live(stream, frames)) => {
+                    let mut tap = Tap {
+                        stream,
+                        frames,
+                        waiting_for_key: false,
+                    };
+                    let gop: Vec<_> = plan.ring().latest_gop().cloned().collect();
+                    tap.waiting_for_key = gop.is_empty();
+                    if gop.iter().all(|f| tap.offer(f)) {
+                        tracing::info!(%camera, %stream, frames = gop.len(), "live stream starts");
+                        taps.push(tap);
+                    }
+                }
+                Ok(Input::EndLive(stream)) => taps.retain(|t| t.stream != stream),
                 Err(std_mpsc::TryRecvError::Empty) => break,
                 Err(std_mpsc::TryRecvError::Disconnected) => {
                     // Stopping: a clip being written ends here, whole.
@@ -216,12 +277,15 @@ fn record(
                     streaming = true;
                     status(CameraStatus::Streaming);
                 }
+                taps.retain_mut(|t| t.offer(&frame));
                 plan.frame(frame);
             }
             Ok(Some(IngestEvent::Lost(reason))) => {
                 tracing::warn!(%camera, reason, "camera lost");
                 streaming = false;
                 status(CameraStatus::Lost);
+                // Whatever comes after the loss starts a new GOP.
+                taps.iter_mut().for_each(|t| t.waiting_for_key = true);
                 plan.camera_lost();
             }
             Ok(Some(IngestEvent::Restored)) => tracing::info!(%camera, "camera back"),

@@ -100,6 +100,64 @@ impl HubHttps {
         }
     }
 
+    /// A TLS connection to the hub with the unit's certificate.
+    async fn connect(&self) -> Result<tokio_rustls::client::TlsStream<TcpStream>, HttpsError> {
+        let tcp = tokio::time::timeout(self.timeout, TcpStream::connect(&self.addr))
+            .await
+            .map_err(|_| self.link(format!("no connection within {:?}", self.timeout)))?
+            .map_err(|e| self.link(e.to_string()))?;
+        let _ = tcp.set_nodelay(true);
+        tokio::time::timeout(
+            self.timeout,
+            TlsConnector::from(self.tls.clone()).connect(self.name.clone(), tcp),
+        )
+        .await
+        .map_err(|_| self.link(format!("no TLS handshake within {:?}", self.timeout)))?
+        .map_err(|e| self.link(format!("TLS: {e}")))
+    }
+
+    /// Sends a request whose body is every chunk `chunks` yields, as they
+    /// come (HTTP/1.1 chunked), until it closes; then reads the answer.
+    /// For streams with no end known in advance (live video).
+    pub async fn stream(
+        &self,
+        path: &str,
+        mut chunks: tokio::sync::mpsc::Receiver<Vec<u8>>,
+    ) -> Result<Answer, HttpsError> {
+        let mut tls = self.connect().await?;
+        let head = format!(
+            "POST {path} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\nContent-Type: application/octet-stream\r\nTransfer-Encoding: chunked\r\n\r\n",
+            self.addr
+        );
+        tls.write_all(head.as_bytes())
+            .await
+            .map_err(|e| self.link(e.to_string()))?;
+        tls.flush().await.map_err(|e| self.link(e.to_string()))?;
+        while let Some(chunk) = chunks.recv().await {
+            if chunk.is_empty() {
+                continue;
+            }
+            let mut framed = format!("{:x}\r\n", chunk.len()).into_bytes();
+            framed.extend_from_slice(&chunk);
+            framed.extend_from_slice(b"\r\n");
+            // A hub that stops reading (it ended the stream) is not a
+            // reason to wait forever.
+            tokio::time::timeout(self.timeout, tls.write_all(&framed))
+                .await
+                .map_err(|_| self.link(format!("the hub took no data for {:?}", self.timeout)))?
+                .map_err(|e| self.link(e.to_string()))?;
+        }
+        tls.write_all(b"0\r\n\r\n")
+            .await
+            .map_err(|e| self.link(e.to_string()))?;
+        tls.flush().await.map_err(|e| self.link(e.to_string()))?;
+        let raw = tokio::time::timeout(self.timeout, read_answer(&mut tls))
+            .await
+            .map_err(|_| self.link(format!("no answer within {:?}", self.timeout)))?
+            .map_err(|e| self.link(e.to_string()))?;
+        parse_answer(&raw)
+    }
+
     async fn exchange(
         &self,
         method: &str,
@@ -108,14 +166,7 @@ impl HubHttps {
         json: bool,
         body: &[u8],
     ) -> Result<Answer, HttpsError> {
-        let tcp = TcpStream::connect(&self.addr)
-            .await
-            .map_err(|e| self.link(e.to_string()))?;
-        let _ = tcp.set_nodelay(true);
-        let mut tls = TlsConnector::from(self.tls.clone())
-            .connect(self.name.clone(), tcp)
-            .await
-            .map_err(|e| self.link(format!("TLS: {e}")))?;
+        let mut tls = self.connect().await?;
         let mut head = format!(
             "{method} {path} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\nContent-Length: {}\r\n",
             self.addr,
@@ -135,26 +186,44 @@ impl HubHttps {
             .await
             .map_err(|e| self.link(e.to_string()))?;
         tls.flush().await.map_err(|e| self.link(e.to_string()))?;
-        let mut raw = Vec::new();
-        let mut buf = [0u8; 8192];
-        loop {
-            match tls.read(&mut buf).await {
-                Ok(0) => break,
-                Ok(n) => {
-                    raw.extend_from_slice(&buf[..n]);
-                    if raw.len() > MAX_ANSWER_BYTES {
-                        return Err(HttpsError::Answer("longer than 64 KiB".into()));
-                    }
-                }
-                // The hub may close without close_notify after answering.
-                Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof && !raw.is_empty() => {
-                    break;
-                }
-                Err(e) => return Err(self.link(e.to_string())),
-            }
-        }
+        let raw = read_answer(&mut tls).await.map_err(|e| match e {
+            AnswerError::Io(e) => self.link(e.to_string()),
+            AnswerError::TooLong => HttpsError::Answer("longer than 64 KiB".into()),
+        })?;
         parse_answer(&raw)
     }
+}
+
+/// Why an answer could not be read.
+#[derive(Debug, thiserror::Error)]
+enum AnswerError {
+    #[error("{0}")]
+    Io(std::io::Error),
+    #[error("the answer is longer than 64 KiB")]
+    TooLong,
+}
+
+/// Reads an answer to the end of the connection.
+async fn read_answer(
+    tls: &mut tokio_rustls::client::TlsStream<TcpStream>,
+) -> Result<Vec<u8>, AnswerError> {
+    let mut raw = Vec::new();
+    let mut buf = [0u8; 8192];
+    loop {
+        match tls.read(&mut buf).await {
+            Ok(0) => break,
+            Ok(n) => {
+                raw.extend_from_slice(&buf[..n]);
+                if raw.len() > MAX_ANSWER_BYTES {
+                    return Err(AnswerError::TooLong);
+                }
+            }
+            // The hub may close without close_notify after answering.
+            Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof && !raw.is_empty() => break,
+            Err(e) => return Err(AnswerError::Io(e)),
+        }
+    }
+    Ok(raw)
 }
 
 /// Parses an HTTP/1.1 answer read to its end.

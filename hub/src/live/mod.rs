@@ -4,8 +4,11 @@
 //! - [`relay`]: **pure** fan-out of one camera's stream — the latest GOP
 //!   for a new viewer, bounded per-viewer queues, slow viewers dropped to
 //!   the next keyframe or disconnected, the linger after the last viewer.
+//! - [`upstream`]: `POST /unit/v1/live/{stream}` on the units' HTTPS —
+//!   a unit's media records for a stream the hub asked it for.
 //! - [`fmp4`]: **pure** fragmented MP4 (init segment + one fragment per
 //!   frame) from media frames, for Media Source Extensions in browsers.
 
 pub mod fmp4;
 pub mod relay;
+pub mod upstream;
