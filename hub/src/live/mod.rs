@@ -6,9 +6,12 @@
 //!   the next keyframe or disconnected, the linger after the last viewer.
 //! - [`upstream`]: `POST /unit/v1/live/{stream}` on the units' HTTPS —
 //!   a unit's media records for a stream the hub asked it for.
+//! - [`token`]: **pure** stream tokens — short-lived, bound to (viewer,
+//!   unit, camera), signed by the hub, revocable.
 //! - [`fmp4`]: **pure** fragmented MP4 (init segment + one fragment per
 //!   frame) from media frames, for Media Source Extensions in browsers.
 
 pub mod fmp4;
 pub mod relay;
+pub mod token;
 pub mod upstream;
