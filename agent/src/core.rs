@@ -423,7 +423,7 @@ impl Core {
                     Some((cameras, _)) if !cameras.contains(camera) => {
                         CommandOutcome::Failed(format!("this unit has no camera {camera}"))
                     }
-                    Some(_) if !relay.starts_with("https://") => {
+                    Some(_) if !relay.is_empty() && !relay.starts_with("https://") => {
                         CommandOutcome::Failed(format!("relay {relay:?} is not an https:// URL"))
                     }
                     Some((_, requests)) => match requests.send(request) {

@@ -129,7 +129,7 @@ fn start_or_stop_live(
     request: crate::core::LiveRequest,
     cameras: &[picket_proto::ids::CameraId],
     recorders: &[crate::clips::recorder::Recorder],
-    tls: &Arc<rustls::ClientConfig>,
+    (hub_https, tls): (&str, &Arc<rustls::ClientConfig>),
 ) {
     use crate::core::LiveRequest;
     match request {
@@ -146,7 +146,9 @@ fn start_or_stop_live(
                 tracing::warn!(%camera, "live view of a camera this unit does not have");
                 return;
             };
-            let hub = match crate::upload::https::HubHttps::new(&relay, tls.clone()) {
+            // No relay named: the hub's own units' HTTPS.
+            let relay = if relay.is_empty() { hub_https } else { &relay };
+            let hub = match crate::upload::https::HubHttps::new(relay, tls.clone()) {
                 Ok(hub) => hub,
                 Err(e) => {
                     tracing::warn!(%stream, error = %e, "live view relay unusable");
@@ -264,6 +266,7 @@ fn start_clips(
     }
     let cameras: Vec<picket_proto::ids::CameraId> = config.cameras.iter().map(|c| c.id).collect();
     let live_tls = tls::client_config(&config.tls)?;
+    let hub_https = config.hub.https.clone();
     let recorders = tokio::spawn(async move {
         loop {
             tokio::select! {
@@ -276,7 +279,7 @@ fn start_clips(
                     recorders.iter().for_each(|r| r.settings(now));
                 }
                 Some(request) = live.recv() => {
-                    start_or_stop_live(request, &cameras, &recorders, &live_tls);
+                    start_or_stop_live(request, &cameras, &recorders, (&hub_https, &live_tls));
                 }
             }
         }

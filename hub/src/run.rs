@@ -81,6 +81,8 @@ pub struct Hub {
     pub token: String,
     /// The live upstreams the hub expects from units (on the units' HTTPS).
     pub upstreams: crate::live::upstream::Upstreams,
+    /// Live view: viewers watch cameras through the relay.
+    pub live: crate::live::service::LiveService,
     /// The units' MQTT front.
     pub front: Front,
     stop: Arc<AtomicBool>,
@@ -156,6 +158,13 @@ pub async fn start(config: &HubConfig, clock: Arc<dyn Clock>) -> Result<Hub, Sta
         clock.clone(),
         front_stop.subscribe(),
     );
+    let upstreams = crate::live::upstream::Upstreams::default();
+    let live = crate::live::service::LiveService::start(
+        crate::live::relay::RelayPolicy::default(),
+        upstreams.clone(),
+        publisher.clone(),
+        clock.clone(),
+    );
     let state = api::ApiState::new(api_store, publisher.clone(), clock, token.clone())
         .with_mail(mailer, &config.api.public_url)
         .with_centre(&config.centre)
@@ -170,7 +179,6 @@ pub async fn start(config: &HubConfig, clock: Arc<dyn Clock>) -> Result<Hub, Sta
     if let Err(e) = state.republish_all().await {
         tracing::error!(error = %e, "cannot republish desired configs");
     }
-    let upstreams = crate::live::upstream::Upstreams::default();
     let clips_addr = match &config.clips {
         Some(clips) => Some(
             serve_clips(
@@ -204,6 +212,7 @@ pub async fn start(config: &HubConfig, clock: Arc<dyn Clock>) -> Result<Hub, Sta
         clips_addr,
         token,
         upstreams,
+        live,
         front,
         stop,
         front_stop,

@@ -283,6 +283,11 @@ impl TestHub {
         }
     }
 
+    /// Live view.
+    pub fn live(&self) -> &picket_hub::live::service::LiveService {
+        &self.running().live
+    }
+
     /// The live upstreams the hub expects from units.
     pub fn upstreams(&self) -> &picket_hub::live::upstream::Upstreams {
         &self.running().upstreams

@@ -129,3 +129,118 @@ async fn unasked_foreign_and_garbage_upstreams_are_refused_with_a_reason() {
         "nothing reached the relay"
     );
 }
+
+/// The agent, in this process, for `unit` with one camera at `url`, on
+/// the hub's MQTT and units' HTTPS; stopped when the sender is dropped.
+fn agent(
+    hub: &TestHub,
+    unit: &TestUnit,
+    units: SocketAddr,
+    camera: CameraId,
+    url: &str,
+    dir: &std::path::Path,
+) -> tokio::sync::watch::Sender<bool> {
+    let write = |name: &str, text: &str| std::fs::write(dir.join(name), text).expect("tls file");
+    write(
+        "ca.pem",
+        &std::fs::read_to_string(hub.dir().join("ca.pem")).expect("ca.pem"),
+    );
+    write("unit.pem", &unit.cert.cert_pem);
+    write("unit.key", &unit.cert.key_pem);
+    let toml = format!(
+        "unit = \"{}\"\nsite = \"019abcde00017000800000000000b001\"\ndata_dir = \"{}\"\n\
+         [hub]\nmqtt = \"localhost:{}\"\nhttps = \"https://localhost:{}\"\n\
+         [tls]\nca = \"{}\"\ncert = \"{}\"\nkey = \"{}\"\n\
+         [hardware]\nbackend = \"sim\"\nsim_socket = \"{}\"\n\
+         [[camera]]\nid = \"{camera}\"\nurl = \"{url}\"\n",
+        unit.id,
+        dir.join("data").display(),
+        hub.addr.port(),
+        units.port(),
+        dir.join("ca.pem").display(),
+        dir.join("unit.pem").display(),
+        dir.join("unit.key").display(),
+        dir.join("sim.sock").display(),
+    );
+    let config = picket_agent::config::AgentConfig::parse(&toml).expect("agent.toml");
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    // The agent's main loop is single-threaded (its store is not Sync).
+    std::thread::spawn(move || {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("runtime");
+        let clock: Arc<dyn picket_agent::clock::Clock> = Arc::new(picket_agent::clock::SystemClock);
+        if let Err(e) = runtime.block_on(picket_agent::run::run(config, clock, stopped)) {
+            panic!("the agent stopped: {e}");
+        }
+    });
+    stop
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_viewer_makes_the_unit_stream_sees_a_keyframe_first_and_leaving_stops_the_unit() {
+    let cams = SimCameras::start(&["north:320x240@15,keyint=15"]);
+    let (hub, units) = hub().await;
+    let unit = hub.unit();
+    let camera = CameraId::from_uuid(uuid::Uuid::from_u128(0xc1));
+    let dir = tempfile::tempdir().expect("tmp");
+    let _agent = agent(&hub, &unit, units, camera, cams.url("north"), dir.path());
+    // The unit connects and its camera fills the ring.
+    tokio::time::sleep(Duration::from_secs(4)).await;
+
+    let asked = Instant::now();
+    let mut watcher = hub.live().watch(unit.id, camera).await.expect("watch");
+    let first = tokio::time::timeout(Duration::from_secs(15), watcher.next())
+        .await
+        .expect("frames within 15 s")
+        .expect("not cut off");
+    println!(
+        "cold start: first frames at the viewer {:?} after asking",
+        asked.elapsed()
+    );
+    assert!(first[0].is_key(), "a viewer's first frame is a keyframe");
+    let mut count = first.len();
+    let until = Instant::now() + Duration::from_secs(2);
+    while Instant::now() < until {
+        if let Ok(Some(frames)) =
+            tokio::time::timeout(Duration::from_millis(500), watcher.next()).await
+        {
+            count += frames.len();
+        }
+    }
+    assert!(count >= 30, "frames keep coming: {count}");
+    assert_eq!(hub.live().metrics().active_upstreams, 1);
+
+    // A second viewer joins the running stream: warm, one upstream.
+    let joined = Instant::now();
+    let mut second = hub.live().watch(unit.id, camera).await.expect("watch");
+    let frames = tokio::time::timeout(Duration::from_secs(5), second.next())
+        .await
+        .expect("frames")
+        .expect("not cut off");
+    println!(
+        "warm start: first frames {:?} after asking",
+        joined.elapsed()
+    );
+    assert!(frames[0].is_key(), "from the cached GOP's keyframe");
+    assert_eq!(hub.live().metrics().active_upstreams, 1, "one upstream");
+
+    // Both leave: after the 10 s linger the unit is told to stop.
+    drop(watcher);
+    drop(second);
+    let left = Instant::now();
+    loop {
+        assert!(
+            left.elapsed() < Duration::from_secs(20),
+            "the upstream stops after the linger"
+        );
+        if hub.live().metrics().active_upstreams == 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    let lingered = left.elapsed();
+    println!("upstream stopped {lingered:?} after the last viewer left");
+    assert!(lingered >= Duration::from_secs(9), "not before the linger");
+}

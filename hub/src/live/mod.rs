@@ -6,6 +6,9 @@
 //!   the next keyframe or disconnected, the linger after the last viewer.
 //! - [`upstream`]: `POST /unit/v1/live/{stream}` on the units' HTTPS —
 //!   a unit's media records for a stream the hub asked it for.
+//! - [`service`]: drives the relay with IO — asks units to start and stop
+//!   (`live_view_start`/`stop` over MQTT), feeds their frames in, wakes
+//!   each viewer's [`service::Watcher`].
 //! - [`token`]: **pure** stream tokens — short-lived, bound to (viewer,
 //!   unit, camera), signed by the hub, revocable.
 //! - [`fmp4`]: **pure** fragmented MP4 (init segment + one fragment per
@@ -13,5 +16,6 @@
 
 pub mod fmp4;
 pub mod relay;
+pub mod service;
 pub mod token;
 pub mod upstream;

@@ -38,7 +38,8 @@ pub enum CommandAction {
         camera: CameraId,
         /// The upstream session the relay expects.
         stream: StreamId,
-        /// Where to dial out to (an `https://` URL on the hub).
+        /// Where to dial out to: an `https://` relay, or empty for the
+        /// hub's units' HTTPS the unit is configured with.
         relay: String,
     },
     /// Stop a live upstream.
