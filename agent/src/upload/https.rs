@@ -129,7 +129,30 @@ impl HubHttps {
             "POST {path} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\nContent-Type: application/octet-stream\r\nTransfer-Encoding: chunked\r\n\r\n",
             self.addr
         );
-        tls.write_all(head.as_bytes())
+        let sent = self
+            .send_chunks(&mut tls, head.as_bytes(), &mut chunks)
+            .await;
+        // The hub may answer (and close) before the body ends — it refused
+        // the stream, or ended it: that answer is the outcome, not the
+        // broken pipe that sending into the closed connection then gives.
+        let answer = tokio::time::timeout(self.timeout, read_answer(&mut tls)).await;
+        match (answer, sent) {
+            (Ok(Ok(raw)), _) if !raw.is_empty() => parse_answer(&raw),
+            (_, Err(e)) => Err(e),
+            (Err(_), Ok(())) => Err(self.link(format!("no answer within {:?}", self.timeout))),
+            (Ok(Err(e)), Ok(())) => Err(self.link(e.to_string())),
+            (Ok(Ok(_)), Ok(())) => Err(self.link("the hub closed without answering".into())),
+        }
+    }
+
+    /// Writes the request head, then each chunk as it comes, then the end.
+    async fn send_chunks(
+        &self,
+        tls: &mut tokio_rustls::client::TlsStream<TcpStream>,
+        head: &[u8],
+        chunks: &mut tokio::sync::mpsc::Receiver<Vec<u8>>,
+    ) -> Result<(), HttpsError> {
+        tls.write_all(head)
             .await
             .map_err(|e| self.link(e.to_string()))?;
         tls.flush().await.map_err(|e| self.link(e.to_string()))?;
@@ -150,12 +173,7 @@ impl HubHttps {
         tls.write_all(b"0\r\n\r\n")
             .await
             .map_err(|e| self.link(e.to_string()))?;
-        tls.flush().await.map_err(|e| self.link(e.to_string()))?;
-        let raw = tokio::time::timeout(self.timeout, read_answer(&mut tls))
-            .await
-            .map_err(|_| self.link(format!("no answer within {:?}", self.timeout)))?
-            .map_err(|e| self.link(e.to_string()))?;
-        parse_answer(&raw)
+        tls.flush().await.map_err(|e| self.link(e.to_string()))
     }
 
     async fn exchange(
