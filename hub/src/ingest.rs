@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 use picket_mqtt::session::UpMessage;
 use picket_proto::codec::decode_on;
 use picket_proto::ids::UnitId;
-use picket_proto::message::{Body, Envelope, EventAck, UnitStatus};
+use picket_proto::message::{Body, CommandAck, Envelope, EventAck, UnitStatus};
 use picket_proto::topic::{Direction, Topic};
 
 use crate::clock::Clock;
@@ -51,8 +51,10 @@ pub fn spawn(
     clock: Arc<dyn Clock>,
     stop: Arc<AtomicBool>,
     stats: Arc<IngestStats>,
+    acks: tokio::sync::mpsc::UnboundedSender<(UnitId, CommandAck)>,
 ) -> std::io::Result<thread::JoinHandle<()>> {
     let mut ingest = Ingest {
+        acks,
         debounce,
         offline_checked: None,
         tamper_checked: None,
@@ -80,6 +82,8 @@ pub struct Debounce {
 }
 
 struct Ingest {
+    /// Units' answers to the hub's commands, for whoever sent them.
+    acks: tokio::sync::mpsc::UnboundedSender<(UnitId, CommandAck)>,
     debounce: Debounce,
     /// When offline items were last raised.
     offline_checked: Option<jiff::Timestamp>,
@@ -164,6 +168,9 @@ impl Ingest {
                             self.supervisor.gone(unit);
                         }
                         batch.push(Incoming::Status { unit, status });
+                    }
+                    Body::CommandAck(ack) => {
+                        let _ = self.acks.send((unit, ack));
                     }
                     other => {
                         tracing::debug!(%unit, kind = other.kind(), "message noted, not stored yet");

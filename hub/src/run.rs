@@ -114,6 +114,7 @@ pub async fn start(config: &HubConfig, clock: Arc<dyn Clock>) -> Result<Hub, Sta
     for unit in store.units()?.into_iter().filter(|u| u.online) {
         supervisor.heard(unit.id, now);
     }
+    let (acks, answered) = tokio::sync::mpsc::unbounded_channel();
     let ingest = ingest::spawn(
         up,
         store,
@@ -126,6 +127,7 @@ pub async fn start(config: &HubConfig, clock: Arc<dyn Clock>) -> Result<Hub, Sta
         clock.clone(),
         stop.clone(),
         stats.clone(),
+        acks,
     )?;
 
     let token = operator_token(&config.api.token_file)?;
@@ -164,6 +166,7 @@ pub async fn start(config: &HubConfig, clock: Arc<dyn Clock>) -> Result<Hub, Sta
         upstreams.clone(),
         publisher.clone(),
         clock.clone(),
+        answered,
     );
     let state = api::ApiState::new(api_store, publisher.clone(), clock, token.clone())
         .with_mail(mailer, &config.api.public_url)

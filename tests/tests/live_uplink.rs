@@ -5,7 +5,11 @@
 //! expects. The first frame the hub gets is a keyframe (the ring's latest
 //! GOP goes first), frames come in order, and the hub dropping the stream
 //! ends the unit's upload. Refused with a clear answer: a stream the hub
-//! did not ask for, a stream asked of another unit, and garbage.
+//! did not ask for, a stream asked of another unit, and garbage. And the
+//! whole loop with the real agent: a viewer watching a camera makes the
+//! hub command the unit over MQTT, the unit dials out, the viewer gets a
+//! keyframe first; a camera the unit lacks is refused with its reason;
+//! the upstream stops after the linger.
 
 use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::Arc;
@@ -189,6 +193,18 @@ async fn a_viewer_makes_the_unit_stream_sees_a_keyframe_first_and_leaving_stops_
     // The unit connects and its camera fills the ring.
     tokio::time::sleep(Duration::from_secs(4)).await;
 
+    // A camera the unit does not have: the unit refuses, the viewer is
+    // told why instead of waiting.
+    let nowhere = CameraId::from_uuid(uuid::Uuid::from_u128(0xc9));
+    let mut lost = hub.live().watch(unit.id, nowhere).await.expect("watch");
+    let got = tokio::time::timeout(Duration::from_secs(10), lost.next())
+        .await
+        .expect("an answer within 10 s");
+    assert!(got.is_none(), "no frames from a camera the unit lacks");
+    let why = lost.refused().expect("the unit's reason");
+    assert!(why.contains("no camera"), "{why}");
+    drop(lost);
+
     let asked = Instant::now();
     let mut watcher = hub.live().watch(unit.id, camera).await.expect("watch");
     let first = tokio::time::timeout(Duration::from_secs(15), watcher.next())
@@ -210,7 +226,7 @@ async fn a_viewer_makes_the_unit_stream_sees_a_keyframe_first_and_leaving_stops_
         }
     }
     assert!(count >= 30, "frames keep coming: {count}");
-    assert_eq!(hub.live().metrics().active_upstreams, 1);
+    assert_eq!(hub.live().active_upstreams(), 1);
 
     // A second viewer joins the running stream: warm, one upstream.
     let joined = Instant::now();
@@ -224,7 +240,7 @@ async fn a_viewer_makes_the_unit_stream_sees_a_keyframe_first_and_leaving_stops_
         joined.elapsed()
     );
     assert!(frames[0].is_key(), "from the cached GOP's keyframe");
-    assert_eq!(hub.live().metrics().active_upstreams, 1, "one upstream");
+    assert_eq!(hub.live().active_upstreams(), 1, "one upstream");
 
     // Both leave: after the 10 s linger the unit is told to stop.
     drop(watcher);
@@ -235,7 +251,7 @@ async fn a_viewer_makes_the_unit_stream_sees_a_keyframe_first_and_leaving_stops_
             left.elapsed() < Duration::from_secs(20),
             "the upstream stops after the linger"
         );
-        if hub.live().metrics().active_upstreams == 0 {
+        if hub.live().active_upstreams() == 0 {
             break;
         }
         tokio::time::sleep(Duration::from_millis(250)).await;

@@ -44,6 +44,10 @@ impl std::fmt::Debug for LiveService {
 
 struct Inner {
     relay: Relay,
+    /// `live_view_start` commands awaiting the unit's answer.
+    asked: HashMap<CommandId, StreamKey>,
+    /// Streams the unit refused, and why (their viewers are told).
+    refused: HashMap<StreamKey, String>,
     /// The running upstream of each stream.
     streams: HashMap<StreamKey, Upstream>,
     /// Woken when a viewer has frames (or was cut off).
@@ -89,11 +93,17 @@ impl LiveService {
         upstreams: Upstreams,
         publisher: PublishSender,
         clock: Arc<dyn Clock>,
+        mut answers: tokio::sync::mpsc::UnboundedReceiver<(
+            UnitId,
+            picket_proto::message::CommandAck,
+        )>,
     ) -> LiveService {
         let (again, mut ended) = tokio::sync::mpsc::unbounded_channel();
         let service = LiveService {
             inner: Arc::new(Mutex::new(Inner {
                 relay: Relay::new(policy),
+                asked: HashMap::new(),
+                refused: HashMap::new(),
                 streams: HashMap::new(),
                 wake: HashMap::new(),
             })),
@@ -102,6 +112,12 @@ impl LiveService {
             clock,
             again,
         };
+        let listener = service.clone();
+        tokio::spawn(async move {
+            while let Some((unit, ack)) = answers.recv().await {
+                listener.answered(unit, ack);
+            }
+        });
         let asker = service.clone();
         tokio::spawn(async move {
             while let Some(key) = ended.recv().await {
@@ -157,6 +173,43 @@ impl LiveService {
         })
     }
 
+    /// A unit's answer to a command: a refused `live_view_start` ends its
+    /// stream's viewers with the unit's reason.
+    fn answered(&self, unit: UnitId, ack: picket_proto::message::CommandAck) {
+        use picket_proto::message::CommandOutcome;
+        let mut inner = self.lock();
+        let Some(key) = inner.asked.remove(&ack.command) else {
+            return;
+        };
+        if key.unit != unit {
+            tracing::warn!(%unit, command = %ack.command, "a unit answered another unit's command; ignored");
+            return;
+        }
+        let why = match ack.outcome {
+            CommandOutcome::Done => return,
+            CommandOutcome::Failed(why) => why,
+            CommandOutcome::Expired => "the unit got the request too late".to_owned(),
+            other => format!("the unit cannot stream: {other:?}"),
+        };
+        tracing::warn!(%unit, camera = %key.camera, reason = %why, "live view refused by the unit");
+        if let Some(up) = inner.streams.remove(&key) {
+            up.forward.abort();
+            self.upstreams.forget(up.stream);
+        }
+        inner.refused.insert(key, why);
+        for ((k, _), wake) in inner.wake.iter() {
+            if *k == key {
+                wake.notify_one();
+            }
+        }
+    }
+
+    /// Upstreams asked for or running now (one per watched camera the
+    /// unit did not refuse).
+    pub fn active_upstreams(&self) -> usize {
+        self.lock().streams.len()
+    }
+
     /// The relay's counters and gauges over every stream.
     pub fn metrics(&self) -> super::relay::StreamMetrics {
         self.lock().relay.metrics()
@@ -176,14 +229,15 @@ impl LiveService {
                     if let Some(up) = gone {
                         up.forward.abort();
                         self.upstreams.forget(up.stream);
-                        self.command(
-                            key.unit,
-                            CommandAction::LiveViewStop {
-                                camera: key.camera,
-                                stream: up.stream,
-                            },
-                        )
-                        .await;
+                        let _ = self
+                            .command(
+                                key.unit,
+                                CommandAction::LiveViewStop {
+                                    camera: key.camera,
+                                    stream: up.stream,
+                                },
+                            )
+                            .await;
                         tracing::info!(unit = %key.unit, camera = %key.camera, stream = %up.stream, "live upstream stopped");
                     }
                 }
@@ -232,15 +286,18 @@ impl LiveService {
             old.forward.abort();
             self.upstreams.forget(old.stream);
         }
-        self.command(
-            key.unit,
-            CommandAction::LiveViewStart {
-                camera: key.camera,
-                stream,
-                relay: String::new(),
-            },
-        )
-        .await;
+        self.lock().refused.remove(&key);
+        let id = self
+            .command(
+                key.unit,
+                CommandAction::LiveViewStart {
+                    camera: key.camera,
+                    stream,
+                    relay: String::new(),
+                },
+            )
+            .await;
+        self.lock().asked.insert(id, key);
         tracing::info!(unit = %key.unit, camera = %key.camera, %stream, "live upstream asked for");
     }
 
@@ -255,12 +312,14 @@ impl LiveService {
         }
     }
 
-    async fn command(&self, unit: UnitId, action: CommandAction) {
+    /// Sends `action` to `unit`; its command id.
+    async fn command(&self, unit: UnitId, action: CommandAction) -> CommandId {
         let now = self.clock.now();
         let mut random = [0u8; 10];
         let _ = getrandom::fill(&mut random);
+        let id = CommandId::v7(now, random);
         let command = Command {
-            id: CommandId::v7(now, random),
+            id,
             issued_at: now,
             expires_at: now + COMMAND_TTL,
             action,
@@ -273,17 +332,22 @@ impl LiveService {
             }
             Err(e) => tracing::error!(%unit, error = %e, "cannot encode a live command"),
         }
+        id
     }
 }
 
 impl Watcher {
     /// The next frames for this viewer, in order, the first a keyframe;
-    /// `None` once the relay cut it off.
+    /// `None` once it was cut off or the unit refused to stream
+    /// ([`Watcher::refused`] says why).
     pub async fn next(&mut self) -> Option<Vec<MediaFrame>> {
         loop {
             let notified = self.wake.notified();
             {
                 let mut inner = self.service.lock();
+                if inner.refused.contains_key(&self.key) {
+                    return None;
+                }
                 match inner.relay.take(self.key, self.viewer) {
                     None => return None,
                     Some(frames) if !frames.is_empty() => return Some(frames),
@@ -292,6 +356,13 @@ impl Watcher {
             }
             notified.await;
         }
+    }
+}
+
+impl Watcher {
+    /// Why the unit refused to stream this camera, if it did.
+    pub fn refused(&self) -> Option<String> {
+        self.service.lock().refused.get(&self.key).cloned()
     }
 }
 
