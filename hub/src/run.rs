@@ -171,7 +171,8 @@ pub async fn start(config: &HubConfig, clock: Arc<dyn Clock>) -> Result<Hub, Sta
     let state = api::ApiState::new(api_store, publisher.clone(), clock, token.clone())
         .with_mail(mailer, &config.api.public_url)
         .with_centre(&config.centre)
-        .with_clips(clip_store.clone());
+        .with_clips(clip_store.clone())
+        .with_live(live.clone());
     let listener = tokio::net::TcpListener::bind(config.api.listen)
         .await
         .map_err(|source| StartError::ApiListen {

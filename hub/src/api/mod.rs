@@ -18,6 +18,7 @@ mod contacts;
 mod dealer;
 mod fleet;
 mod levels;
+mod live;
 pub mod openapi;
 #[cfg(test)]
 mod openapi_tests;
@@ -66,6 +67,7 @@ pub struct ApiState {
     public_url: Arc<str>,
     escalate_after: jiff::SignedDuration,
     clips: Option<Arc<dyn crate::clips::storage::ClipStore>>,
+    live: Option<crate::live::service::LiveService>,
 }
 
 impl ApiState {
@@ -92,6 +94,7 @@ impl ApiState {
             public_url: "https://localhost:8480".into(),
             escalate_after: crate::api::centre::ESCALATE_AFTER,
             clips: None,
+            live: None,
         }
     }
 
@@ -99,6 +102,17 @@ impl ApiState {
     pub fn with_clips(mut self, store: Arc<dyn crate::clips::storage::ClipStore>) -> ApiState {
         self.clips = Some(store);
         self
+    }
+
+    /// With live view.
+    pub fn with_live(mut self, live: crate::live::service::LiveService) -> ApiState {
+        self.live = Some(live);
+        self
+    }
+
+    /// Live view, if this hub has it.
+    pub(crate) fn live(&self) -> Option<&crate::live::service::LiveService> {
+        self.live.as_ref()
     }
 
     /// Where clips are, if this hub keeps any.
@@ -411,6 +425,7 @@ pub fn router(state: ApiState) -> Router {
             "/sites/{site}/clip-retention",
             get(clips::retention).put(clips::set_retention),
         )
+        .route("/units/{unit}/cameras/{camera}/live", post(live::grant))
         .route(
             "/sites/{site}/clip-settings",
             get(clip_settings::get).put(clip_settings::set),

@@ -454,6 +454,14 @@ pub const OPERATIONS: &[Operation] = &[
         200,
     ),
     op(
+        "post",
+        "/units/{unit}/cameras/{camera}/live",
+        "A stream token to watch this camera live, bound to me, the unit and the camera, for 5 minutes (view_live_video on the unit's site; never during dealer access; audited as live.view).",
+        Caller,
+        None,
+        200,
+    ),
+    op(
         "get",
         "/sites/{site}/clip-settings",
         "The site's clip recording around alarms: pre_roll_s, post_roll_s, max_clip_s (view_sites; default 10, 20, 120).",

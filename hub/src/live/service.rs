@@ -34,7 +34,14 @@ pub struct LiveService {
     clock: Arc<dyn Clock>,
     /// Streams whose upstream the unit ended while viewers wait.
     again: tokio::sync::mpsc::UnboundedSender<StreamKey>,
+    /// Signs viewers' stream tokens (made at start: a restart ends them).
+    tokens: Arc<super::token::TokenKey>,
+    /// Tokens no longer accepted.
+    revoked: Arc<Mutex<super::token::Revocations>>,
 }
+
+/// How long a stream token is accepted.
+pub const TOKEN_LIFETIME: SignedDuration = SignedDuration::from_mins(5);
 
 impl std::fmt::Debug for LiveService {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -111,6 +118,12 @@ impl LiveService {
             publisher,
             clock,
             again,
+            tokens: Arc::new(super::token::TokenKey::new(&{
+                let mut secret = [0u8; 32];
+                let _ = getrandom::fill(&mut secret);
+                secret
+            })),
+            revoked: Arc::default(),
         };
         let listener = service.clone();
         tokio::spawn(async move {
@@ -202,6 +215,56 @@ impl LiveService {
                 wake.notify_one();
             }
         }
+    }
+
+    /// A stream token for `viewer` to watch `camera` of `unit` for
+    /// [`TOKEN_LIFETIME`] (the caller checked the access).
+    pub fn token(
+        &self,
+        viewer: &str,
+        unit: UnitId,
+        camera: CameraId,
+    ) -> Result<(String, jiff::Timestamp), super::token::TokenError> {
+        let now = self.clock.now();
+        let mut id = [0u8; 16];
+        let _ = getrandom::fill(&mut id);
+        let grant = super::token::StreamGrant {
+            id,
+            viewer: viewer.to_owned(),
+            unit,
+            camera,
+            issued_at: now,
+            expires_at: now + TOKEN_LIFETIME,
+        };
+        Ok((self.tokens.issue(&grant)?, grant.expires_at))
+    }
+
+    /// The grant in `token` if it lets its holder watch `camera` of `unit`
+    /// now.
+    pub fn check_token(
+        &self,
+        token: &str,
+        unit: UnitId,
+        camera: CameraId,
+    ) -> Result<super::token::StreamGrant, super::token::TokenError> {
+        let revoked = self
+            .revoked
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        self.tokens
+            .verify(token, unit, camera, self.clock.now(), &revoked)
+    }
+
+    /// Refuses every stream token `viewer` holds now (signed out, access
+    /// changed).
+    pub fn revoke_viewer(&self, viewer: &str) {
+        let now = self.clock.now();
+        let mut revoked = self
+            .revoked
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        revoked.prune(now, TOKEN_LIFETIME);
+        revoked.revoke_viewer(viewer, now);
     }
 
     /// Upstreams asked for or running now (one per watched camera the

@@ -71,6 +71,7 @@ subsite.create    AAD   ADD    DDD     DDD     DDD    AAA     DDD    DDD      DD
 clip.retention    AAD   ADD    DDD     DDD     DDD    AAA     DDD    DDD      DDD     DDD    DDD
 clip.settings     AAD   ADD    DDD     DDD     DDD    AAA     DDD    DDD      DDD     DDD    DDD
 clip.settings.get AAD   ADD    ADD     ADD     ADD    AAA     AAA    AAA      AAA     AAD    AAD
+live.token        AAD   ADD    ADD     ADD     ADD    AAA     AAA    AAA      DDD     DDD    DDD
 unit.events       AAD   ADD    ADD     ADD     ADD    AAA     AAA    AAA      AAA     AAD    AAD
 unit.claim        DDD   DDD    DDD     DDD     DDD    AAA     AAA    AAA      AAA     DDD    DDD
 unit.relocate     AAD   ADD    ADD     DDD     DDD    AAA     AAA    AAA      AAA     DDD    DDD
@@ -385,6 +386,11 @@ impl World {
                 Some(json!({ "name": format!("sub {n}"), "parent": site })),
             ),
             "unit.events" => ("GET", format!("/api/v1/units/{unit}/events"), None),
+            "live.token" => (
+                "POST",
+                format!("/api/v1/units/{unit}/cameras/019abcde00017000800000000000c001/live"),
+                None,
+            ),
             "unit.claim" => (
                 "PUT",
                 format!("/api/v1/units/{unit}/site"),

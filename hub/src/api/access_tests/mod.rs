@@ -8,6 +8,7 @@ mod contacts;
 mod dealer;
 mod fleet;
 mod levels;
+mod live;
 mod matrix;
 mod people;
 mod relocation;
@@ -42,6 +43,7 @@ pub(super) struct Rig {
     pub(super) dir: tempfile::TempDir,
     pub(super) app: Router,
     pub(super) clock: ManualClock,
+    pub(super) live: crate::live::service::LiveService,
 }
 
 pub(super) fn rig() -> Rig {
@@ -53,11 +55,22 @@ pub(super) fn rig() -> Rig {
     tokio::spawn(async move { while published.recv().await.is_some() {} });
     let clock = ManualClock::new("2026-11-23T09:00Z".parse().unwrap());
     let files = Arc::new(crate::clips::storage::LocalDir::open(&dir.path().join("clips")).unwrap());
-    let state = ApiState::new(store, tx, Arc::new(clock.clone()), TOKEN.into()).with_clips(files);
+    let (_acks, answered) = tokio::sync::mpsc::unbounded_channel();
+    let live = crate::live::service::LiveService::start(
+        crate::live::relay::RelayPolicy::default(),
+        crate::live::upstream::Upstreams::default(),
+        tx.clone(),
+        Arc::new(clock.clone()),
+        answered,
+    );
+    let state = ApiState::new(store, tx, Arc::new(clock.clone()), TOKEN.into())
+        .with_clips(files)
+        .with_live(live.clone());
     Rig {
         dir,
         app: router(state),
         clock,
+        live,
     }
 }
 
