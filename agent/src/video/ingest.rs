@@ -55,6 +55,7 @@ use jiff::{SignedDuration, Timestamp};
 use picket_proto::backoff::Backoff;
 use tokio::sync::mpsc;
 
+pub use super::avcc::{AvccError, parse_avcc};
 use super::frame::{Codec, Frame, ParameterSets, minus};
 use super::hvcc::parse_hvcc;
 use std::os::fd::{AsRawFd, OwnedFd};
@@ -139,72 +140,6 @@ pub enum IngestError {
     /// The ingest thread could not be started.
     #[error("starting the ingest thread: {0}")]
     Thread(String),
-}
-
-/// Why an avcC record (`codec_data`) could not be read.
-#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
-pub enum AvccError {
-    /// Shorter than its fields say.
-    #[error("avcC record truncated at byte {at} of {len}")]
-    Truncated {
-        /// Where the missing field starts.
-        at: usize,
-        /// The record's length.
-        len: usize,
-    },
-    /// Not version 1.
-    #[error("avcC version {0}, expected 1")]
-    Version(u8),
-    /// NAL lengths other than 4 bytes (frames must carry 4-byte lengths).
-    #[error("avcC NAL length size {0} bytes, expected 4")]
-    LengthSize(u8),
-    /// No SPS or no PPS.
-    #[error("avcC record holds no {0}")]
-    Missing(&'static str),
-}
-
-/// Parses an avcC record (ISO/IEC 14496-15 `AVCDecoderConfigurationRecord`,
-/// GStreamer's `codec_data` for `stream-format=avc`) into its first SPS and
-/// first PPS. Refuses NAL length sizes other than 4 bytes.
-pub fn parse_avcc(record: &[u8]) -> Result<ParameterSets, AvccError> {
-    let len = record.len();
-    let byte = |at: usize| {
-        record
-            .get(at)
-            .copied()
-            .ok_or(AvccError::Truncated { at, len })
-    };
-    let version = byte(0)?;
-    if version != 1 {
-        return Err(AvccError::Version(version));
-    }
-    let length_size = (byte(4)? & 0x03) + 1;
-    if length_size != 4 {
-        return Err(AvccError::LengthSize(length_size));
-    }
-    let mut at = 5;
-    let sets = |count: usize, at: &mut usize| -> Result<Option<Bytes>, AvccError> {
-        let mut first = None;
-        for _ in 0..count {
-            let size = usize::from(u16::from_be_bytes([byte(*at)?, byte(*at + 1)?]));
-            let body = record
-                .get(*at + 2..*at + 2 + size)
-                .ok_or(AvccError::Truncated { at: *at + 2, len })?;
-            if first.is_none() {
-                first = Some(Bytes::copy_from_slice(body));
-            }
-            *at += 2 + size;
-        }
-        Ok(first)
-    };
-    let sps_count = usize::from(byte(at)? & 0x1f);
-    at += 1;
-    let sps = sets(sps_count, &mut at)?.ok_or(AvccError::Missing("SPS"))?;
-    let pps_count = usize::from(byte(at)?);
-    at += 1;
-    let pps = sets(pps_count, &mut at)?.ok_or(AvccError::Missing("PPS"))?;
-    Ok(ParameterSets::H264 { sps, pps })
 }
 
 /// One camera's running ingest. Dropping it stops the pipeline and waits
@@ -327,17 +262,23 @@ impl Worker {
     }
 
     /// The pipeline for one connection, playing.
+    /// The appsink every pipeline ends in: never drops, holds at most
+    /// [`IngestConfig::queue`] samples (backpressure).
+    fn appsink(&self) -> gst_app::AppSink {
+        gst_app::AppSink::builder()
+            .sync(false)
+            .max_buffers(self.config.queue.max(1))
+            .drop(false)
+            .build()
+    }
+
     /// The pipeline for one connection, playing, and the device's file
     /// descriptor it reads (kept open while it runs).
     fn build(&self) -> Result<(gst::Pipeline, Option<OwnedFd>), String> {
         if self.config.url.starts_with('/') {
             return self.build_device(Path::new(&self.config.url));
         }
-        let make = |name: &str| {
-            gst::ElementFactory::make(name)
-                .build()
-                .map_err(|e| format!("making {name}: {e}"))
-        };
+        let make = element;
         let source = make("rtspsrc")?;
         source.set_property("location", &self.config.url);
         source.set_property_from_str("protocols", "tcp");
@@ -346,11 +287,7 @@ impl Worker {
             source.set_property("user-id", &c.user);
             source.set_property("user-pw", &c.password);
         }
-        let sink = gst_app::AppSink::builder()
-            .sync(false)
-            .max_buffers(self.config.queue.max(1))
-            .drop(false)
-            .build();
+        let sink = self.appsink();
         let pipeline = gst::Pipeline::new();
         pipeline
             .add_many([&source, sink.upcast_ref()])
@@ -407,21 +344,8 @@ impl Worker {
         use std::os::unix::fs::{FileTypeExt, MetadataExt};
         let shown = path.display();
         let meta = std::fs::metadata(path).map_err(|e| format!("camera device {shown}: {e}"))?;
-        let make = |name: &str| {
-            if gst::ElementFactory::find(name).is_none() {
-                return Err(format!(
-                    "GStreamer element {name} is not installed (deploy/setup.sh installs it)"
-                ));
-            }
-            gst::ElementFactory::make(name)
-                .build()
-                .map_err(|e| format!("making {name}: {e}"))
-        };
-        let sink = gst_app::AppSink::builder()
-            .sync(false)
-            .max_buffers(self.config.queue.max(1))
-            .drop(false)
-            .build();
+        let make = element;
+        let sink = self.appsink();
         let sink_pad = sink
             .static_pad("sink")
             .ok_or_else(|| "appsink has no sink pad".to_string())?;
@@ -608,6 +532,19 @@ impl Worker {
     }
 }
 
+/// A GStreamer element, or why it cannot be made (a missing plugin is
+/// named with what installs it).
+fn element(name: &str) -> Result<gst::Element, String> {
+    if gst::ElementFactory::find(name).is_none() {
+        return Err(format!(
+            "GStreamer element {name} is not installed (deploy/setup.sh installs it)"
+        ));
+    }
+    gst::ElementFactory::make(name)
+        .build()
+        .map_err(|e| format!("making {name}: {e}"))
+}
+
 /// The depayloader, parser, caps name and stream format of a codec.
 fn branch_elements(codec: Codec) -> [&'static str; 4] {
     match codec {
@@ -629,16 +566,7 @@ fn link_branch(
     let [depay, parse, media, format] = branch_elements(codec);
     // An elementary stream (a device) needs no depayloader: parse it.
     let depay = if depayload { depay } else { "identity" };
-    let make = |name: &str| {
-        if gst::ElementFactory::find(name).is_none() {
-            return Err(format!(
-                "GStreamer element {name} is not installed (deploy/setup.sh installs it)"
-            ));
-        }
-        gst::ElementFactory::make(name)
-            .build()
-            .map_err(|e| format!("making {name}: {e}"))
-    };
+    let make = element;
     let depay = make(depay)?;
     let parse = make(parse)?;
     let caps = gst::Caps::builder(media)
@@ -745,79 +673,6 @@ fn redact(url: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    /// An avcC record as x264 + h264parse write it (baseline 640x360).
-    fn record(sps: &[u8], pps: &[u8]) -> Vec<u8> {
-        let mut r = vec![1, sps[1], sps[2], sps[3], 0xff, 0xe1];
-        r.extend_from_slice(&(sps.len() as u16).to_be_bytes());
-        r.extend_from_slice(sps);
-        r.push(1);
-        r.extend_from_slice(&(pps.len() as u16).to_be_bytes());
-        r.extend_from_slice(pps);
-        r
-    }
-
-    const SPS: &[u8] = &[0x67, 0x42, 0xc0, 0x1e, 0xda, 0x02, 0x80, 0xbf, 0xe5, 0x84];
-    const PPS: &[u8] = &[0x68, 0xce, 0x3c, 0x80];
-
-    #[test]
-    fn reads_the_first_sps_and_pps() {
-        let sets = parse_avcc(&record(SPS, PPS)).unwrap();
-        assert_eq!(
-            sets,
-            ParameterSets::H264 {
-                sps: Bytes::from_static(SPS),
-                pps: Bytes::from_static(PPS)
-            }
-        );
-    }
-
-    #[test]
-    fn takes_the_first_of_several_and_ignores_trailing_extensions() {
-        let mut r = vec![1, 0x64, 0, 0x1f, 0xff, 0xe2];
-        for sps in [SPS, &[0x67, 9][..]] {
-            r.extend_from_slice(&(sps.len() as u16).to_be_bytes());
-            r.extend_from_slice(sps);
-        }
-        r.push(2);
-        for pps in [PPS, &[0x68, 7][..]] {
-            r.extend_from_slice(&(pps.len() as u16).to_be_bytes());
-            r.extend_from_slice(pps);
-        }
-        // High-profile extension: chroma format, bit depths, no SPS ext.
-        r.extend_from_slice(&[0xfd, 0xf8, 0xf8, 0]);
-        let ParameterSets::H264 { sps, pps } = parse_avcc(&r).unwrap() else {
-            panic!("not H.264");
-        };
-        assert_eq!((&sps[..], &pps[..]), (SPS, PPS));
-    }
-
-    #[test]
-    fn refuses_what_frames_cannot_use() {
-        let good = record(SPS, PPS);
-        let mut v2 = good.clone();
-        v2[0] = 2;
-        assert_eq!(parse_avcc(&v2), Err(AvccError::Version(2)));
-        let mut short_lengths = good.clone();
-        short_lengths[4] = 0xfd;
-        assert_eq!(parse_avcc(&short_lengths), Err(AvccError::LengthSize(2)));
-        let mut no_sps = good.clone();
-        no_sps[5] = 0xe0;
-        assert!(parse_avcc(&no_sps).is_err());
-        let no_pps = &good[..good.len() - PPS.len() - 3];
-        let mut no_pps = no_pps.to_vec();
-        no_pps.push(0);
-        assert_eq!(parse_avcc(&no_pps), Err(AvccError::Missing("PPS")));
-        assert_eq!(parse_avcc(&[]), Err(AvccError::Truncated { at: 0, len: 0 }));
-    }
-
-    #[test]
-    fn every_truncation_is_refused_without_panicking() {
-        let good = record(SPS, PPS);
-        for len in 0..good.len() {
-            assert!(parse_avcc(&good[..len]).is_err(), "{len}");
-        }
-    }
 
     #[test]
     fn logs_never_show_credentials() {

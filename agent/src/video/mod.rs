@@ -33,6 +33,7 @@
 //! (timestamps going backwards, a gap, a new codec or new parameter sets)
 //! empties the ring and ends a clip.
 
+pub mod avcc;
 pub mod clip_plan;
 pub mod frame;
 pub mod hvcc;

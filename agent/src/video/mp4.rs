@@ -42,6 +42,7 @@ use gstreamer::prelude::*;
 use gstreamer_app as gst_app;
 use jiff::Timestamp;
 
+use super::avcc::avcc_record;
 use super::frame::{Codec, Frame, ParameterSets};
 pub use super::hvcc::hvcc_record;
 use super::hvcc::picture_size;
@@ -89,23 +90,6 @@ pub struct WrittenClip {
 
 /// The longest wait for the muxer to finish the file.
 const EOS_WAIT: Duration = Duration::from_secs(20);
-
-/// The avcC record (`AVCDecoderConfigurationRecord`, 4-byte NAL lengths)
-/// for one SPS and one PPS; `None` if either is too short or too long.
-pub fn avcc_record(sps: &[u8], pps: &[u8]) -> Option<Vec<u8>> {
-    if sps.len() < 4 {
-        return None;
-    }
-    let sps_len = u16::try_from(sps.len()).ok()?;
-    let pps_len = u16::try_from(pps.len()).ok()?;
-    let mut record = vec![1, sps[1], sps[2], sps[3], 0xff, 0xe1];
-    record.extend_from_slice(&sps_len.to_be_bytes());
-    record.extend_from_slice(sps);
-    record.push(1);
-    record.extend_from_slice(&pps_len.to_be_bytes());
-    record.extend_from_slice(pps);
-    Some(record)
-}
 
 /// One clip being written.
 #[derive(Debug)]
@@ -360,24 +344,7 @@ fn nanos_between(from: Timestamp, to: Timestamp) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::video::ingest::parse_avcc;
     use bytes::Bytes;
-
-    #[test]
-    fn the_avcc_record_reads_back() {
-        let sps = [0x67, 0x42, 0xc0, 0x1e, 0xda, 0x02];
-        let pps = [0x68, 0xce, 0x3c, 0x80];
-        let record = avcc_record(&sps, &pps).unwrap();
-        assert_eq!(&record[..5], &[1, 0x42, 0xc0, 0x1e, 0xff]);
-        assert_eq!(
-            parse_avcc(&record).unwrap(),
-            ParameterSets::H264 {
-                sps: Bytes::copy_from_slice(&sps),
-                pps: Bytes::copy_from_slice(&pps)
-            }
-        );
-        assert_eq!(avcc_record(&[0x67], &pps), None);
-    }
 
     #[test]
     fn the_partial_file_sits_next_to_the_clip() {

@@ -5,34 +5,17 @@
 
 use axum::http::StatusCode;
 use picket_proto::ids::UnitId;
-use picket_proto::message::{ClipSettings, UnitStatus};
+use picket_proto::message::ClipSettings;
 use serde_json::json;
 
 use super::*;
-use crate::store::Incoming;
 
 #[tokio::test]
 async fn the_owner_sets_the_sites_clip_recording_and_its_unit_gets_it() {
     let r = rig();
     let Cast { owner, site, .. } = r.cast().await;
     let unit = UnitId::from_uuid(uuid::Uuid::from_bytes([0x72; 16]));
-    {
-        let mut store = Store::open(&r.dir.path().join("hub.db")).unwrap();
-        let seen = Incoming::Status {
-            unit,
-            status: UnitStatus::Online,
-        };
-        store.commit(&[seen], r.clock.now()).unwrap();
-    }
-    let (status, _, body) = r
-        .call(
-            "PUT",
-            &format!("/api/v1/units/{unit}/site"),
-            Some(json!({ "site": site })),
-            Auth::Operator,
-        )
-        .await;
-    assert_eq!(status, StatusCode::OK, "{body}");
+    r.unit_on_site(unit, &site).await;
     let path = format!("/api/v1/sites/{site}/clip-settings");
     let (status, _, body) = r.call("GET", &path, None, Auth::Cookie(&owner)).await;
     assert_eq!(status, StatusCode::OK, "{body}");

@@ -4,36 +4,15 @@
 
 use axum::http::StatusCode;
 use picket_proto::ids::{CameraId, UnitId};
-use picket_proto::message::UnitStatus;
-use serde_json::json;
 
 use super::*;
-use crate::store::Incoming;
 
 #[tokio::test]
 async fn a_viewer_gets_a_token_for_that_camera_only_and_the_grant_is_audited() {
     let r = rig();
     let Cast { owner, site, .. } = r.cast().await;
     let unit = UnitId::from_uuid(uuid::Uuid::from_bytes([0x73; 16]));
-    Store::open(&r.dir.path().join("hub.db"))
-        .unwrap()
-        .commit(
-            &[Incoming::Status {
-                unit,
-                status: UnitStatus::Online,
-            }],
-            r.clock.now(),
-        )
-        .unwrap();
-    let (status, _, body) = r
-        .call(
-            "PUT",
-            &format!("/api/v1/units/{unit}/site"),
-            Some(json!({ "site": site })),
-            Auth::Operator,
-        )
-        .await;
-    assert_eq!(status, StatusCode::OK, "{body}");
+    r.unit_on_site(unit, &site).await;
     let camera = CameraId::from_uuid(uuid::Uuid::from_bytes([0xc1; 16]));
     let (status, _, body) = r
         .call(

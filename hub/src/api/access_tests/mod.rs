@@ -75,6 +75,29 @@ pub(super) fn rig() -> Rig {
 }
 
 impl Rig {
+    /// `unit` seen online and assigned to `site` (by the operator).
+    pub(super) async fn unit_on_site(&self, unit: picket_proto::ids::UnitId, site: &str) {
+        Store::open(&self.dir.path().join("hub.db"))
+            .unwrap()
+            .commit(
+                &[crate::store::Incoming::Status {
+                    unit,
+                    status: picket_proto::message::UnitStatus::Online,
+                }],
+                self.clock.now(),
+            )
+            .unwrap();
+        let (status, _, body) = self
+            .call(
+                "PUT",
+                &format!("/api/v1/units/{unit}/site"),
+                Some(json!({ "site": site })),
+                Auth::Operator,
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+    }
+
     pub(super) async fn call(
         &self,
         method: &str,
